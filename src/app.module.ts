@@ -1,0 +1,39 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { CommonModule } from './common/common.module';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { RawJsonInterceptor } from './common/raw-json';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { HealthModule } from './health/health.module';
+import { LakeModule } from './lake/lake.module';
+import { MaterializationModule } from './materialization/materialization.module';
+import { RegistryModule } from './registry/registry.module';
+import { RetrievalModule } from './retrieval/retrieval.module';
+import { ServingModule } from './serving/serving.module';
+
+/** The whole product; the same module serves HTTP (`serve`) and backs the CLI commands. */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        RegistryModule,
+        LakeModule,
+        MaterializationModule,
+        ServingModule,
+        RetrievalModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RawJsonInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { featureCommands } from './cli/commands/features.commands';
+import { lakeCommands } from './cli/commands/lake.commands';
+import { materializeCommands } from './cli/commands/materialize.commands';
+import { registryCommands } from './cli/commands/registry.commands';
+import { serveCommand } from './cli/commands/serve.command';
+import { GlobalOptions } from './cli/context';
+import { describeError } from './cli/output';
+
+/** The `featurelake` command line: each command parses its arguments and calls one service. */
+export function buildProgram(): Command {
+  const program = new Command('featurelake')
+    .description('feature store with its own data lake')
+    .option('--repo <dir>', 'feature repo folder (holds featurelake.yaml)', process.env.FEATURELAKE_REPO ?? './feature-repo')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  registryCommands(program, globals);
+  lakeCommands(program, globals);
+  materializeCommands(program, globals);
+  featureCommands(program, globals);
+  serveCommand(program, globals);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    console.error(describeError(error));
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    // `serve` keeps running; every other command ends here.
+    if (code !== 0) process.exit(code);
+  });
+}

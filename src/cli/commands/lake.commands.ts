@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { ValidationFailedError } from '../../common/errors';
+import { DatasetService } from '../../lake/dataset.service';
+import { formatFromFileName, IngestInput } from '../../lake/dataset-manifest';
+import { GlobalOptions, withServices } from '../context';
+import { count, seconds, table } from '../output';
+
+export function lakeCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('ingest')
+    .description('land files (Parquet, CSV or JSON Lines) in a dataset as one new snapshot')
+    .argument('<dataset>', 'dataset name (declared in the feature repo)')
+    .argument('<files...>', 'files to ingest; the format comes from the extension')
+    .action((dataset: string, files: string[]) =>
+      withServices(globals(), async (get) => {
+        const started = Date.now();
+        const snapshot = await get(DatasetService).ingest(dataset, files.map(toInput));
+        const range = snapshot.timeRange ? `, events ${snapshot.timeRange.min} … ${snapshot.timeRange.max}` : '';
+        console.log(
+          `Ingested ${count(snapshot.added.rows)} rows into ${dataset} as snapshot ${snapshot.snapshotId} ` +
+            `(${count(snapshot.rowCount)} rows in all${range}) in ${seconds(Date.now() - started)}.`,
+        );
+      }),
+    );
+
+  program
+    .command('datasets')
+    .description('list the datasets of the lake')
+    .action(() =>
+      withServices(globals(), async (get) => {
+        const datasets = await get(DatasetService).list();
+        const rows = datasets.map((d) => [
+          d.name,
+          d.latest ? String(d.latest.snapshotId) : '-',
+          count(d.latest?.rowCount ?? 0),
+          String(d.latest?.files.length ?? 0),
+          d.latest?.timeRange ? `${d.latest.timeRange.min} … ${d.latest.timeRange.max}` : '-',
+          d.declared ? '' : '(not declared)',
+        ]);
+        console.log(table(['dataset', 'snapshot', 'rows', 'files', 'event time range', ''], rows));
+      }),
+    );
+}
+
+function toInput(file: string): IngestInput {
+  const format = formatFromFileName(file);
+  if (!format) {
+    throw new ValidationFailedError(`${file}: unknown format; use a .parquet, .csv or .jsonl (JSON Lines) file`, { file });
+  }
+  return { path: resolve(file), format, name: basename(file) };
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { removeServerFile, writeServerFile } from '../../common/server-file';
+import { createHttpApp } from '../../http-app';
+import { cliConfig, GlobalOptions } from '../context';
+
+export function serveCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('serve')
+    .description('run the HTTP server (Feast-compatible feature server plus the featurelake API)')
+    .option('--port <port>', 'port to listen on', '6566')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (options: { port: string; host: string }) => {
+      const config = cliConfig(globals());
+      const app = await createHttpApp(config);
+      await app.listen(Number(options.port), options.host);
+      const url = (await app.getUrl()).replace('[::1]', 'localhost');
+      writeServerFile(config.stateDir, { pid: process.pid, url, startedAt: new Date().toISOString() });
+      process.on('exit', () => removeServerFile(config.stateDir, process.pid));
+      console.log(`featurelake serving project ${config.project} at ${url} (OpenAPI: ${url}/docs)`);
+    });
+}

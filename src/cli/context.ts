@@ -1,0 +1,27 @@
+import { INestApplicationContext, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module';
+import { AppConfig } from '../config/app-config';
+import { configEnv, loadConfig } from '../config/load-config';
+
+export interface GlobalOptions {
+  repo: string;
+}
+
+export function cliConfig(options: GlobalOptions): AppConfig {
+  return loadConfig(options.repo, configEnv(process.env));
+}
+
+/**
+ * Runs one CLI command against the application's services (no HTTP server). Stores open lazily,
+ * so a command only touches what it uses, and everything is closed when it returns.
+ */
+export async function withServices<T>(options: GlobalOptions, work: (get: <S>(type: Type<S>) => S, config: AppConfig) => Promise<T>): Promise<T> {
+  const config = cliConfig(options);
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error'] });
+  try {
+    return await work((type) => app.get(type, { strict: false }), config);
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Every error the product reports on purpose is a DomainError with a stable `code`; clients
+ * and tests match on the code, people read the message. The HTTP status lives with the class
+ * so the one exception filter never needs a lookup table that can drift.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// 400: the request itself is wrong.
+export class ValidationFailedError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly status = 400;
+}
+export class MalformedJsonError extends DomainError {
+  readonly code = 'MALFORMED_JSON';
+  readonly status = 400;
+}
+export class InvalidTimestampError extends DomainError {
+  readonly code = 'INVALID_TIMESTAMP';
+  readonly status = 400;
+}
+export class InvalidFeatureRefError extends DomainError {
+  readonly code = 'INVALID_FEATURE_REF';
+  readonly status = 400;
+}
+export class EntityKeyError extends DomainError {
+  readonly code = 'INVALID_ENTITY_KEYS';
+  readonly status = 400;
+}
+export class EntityKeyTypeError extends DomainError {
+  readonly code = 'ENTITY_KEY_TYPE_MISMATCH';
+  readonly status = 400;
+}
+export class FeatureNameCollisionError extends DomainError {
+  readonly code = 'FEATURE_NAME_COLLISION';
+  readonly status = 400;
+}
+export class InvalidWindowError extends DomainError {
+  readonly code = 'INVALID_WINDOW';
+  readonly status = 400;
+}
+
+// 404: something named does not exist.
+export class FeatureViewNotFoundError extends DomainError {
+  readonly code = 'FEATURE_VIEW_NOT_FOUND';
+  readonly status = 404;
+}
+export class FeatureNotFoundError extends DomainError {
+  readonly code = 'FEATURE_NOT_FOUND';
+  readonly status = 404;
+}
+export class FeatureServiceNotFoundError extends DomainError {
+  readonly code = 'FEATURE_SERVICE_NOT_FOUND';
+  readonly status = 404;
+}
+export class DatasetNotFoundError extends DomainError {
+  readonly code = 'DATASET_NOT_FOUND';
+  readonly status = 404;
+}
+export class RegistryNotAppliedError extends DomainError {
+  readonly code = 'REGISTRY_NOT_APPLIED';
+  readonly status = 404;
+}
+export class RouteNotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+}
+
+// 409: the state of the system forbids it right now.
+export class CommitConflictError extends DomainError {
+  readonly code = 'COMMIT_CONFLICT';
+  readonly status = 409;
+}
+export class MaterializationInProgressError extends DomainError {
+  readonly code = 'MATERIALIZATION_IN_PROGRESS';
+  readonly status = 409;
+}
+export class FeatureViewNotMaterializedError extends DomainError {
+  readonly code = 'FEATURE_VIEW_NOT_MATERIALIZED';
+  readonly status = 409;
+}
+export class OfflineStoreLockedError extends DomainError {
+  readonly code = 'OFFLINE_STORE_LOCKED';
+  readonly status = 409;
+}
+
+// 413 / 415: the upload is not something we take.
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly status = 413;
+}
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+}
+
+// 422: well-formed, but the content cannot be used.
+export class InvalidFileError extends DomainError {
+  readonly code = 'INVALID_FILE';
+  readonly status = 422;
+}
+export class SchemaMismatchError extends DomainError {
+  readonly code = 'SCHEMA_MISMATCH';
+  readonly status = 422;
+}
+export class RepoInvalidError extends DomainError {
+  readonly code = 'FEATURE_REPO_INVALID';
+  readonly status = 422;
+}
+export class FeatureViewSqlError extends DomainError {
+  readonly code = 'FEATURE_VIEW_SQL_INVALID';
+  readonly status = 422;
+}
+export class MaterializationFailedError extends DomainError {
+  readonly code = 'MATERIALIZATION_FAILED';
+  readonly status = 422;
+}
+
+// 5xx: a dependency failed; the request may succeed later.
+export class OnlineStoreUnavailableError extends DomainError {
+  readonly code = 'ONLINE_STORE_UNAVAILABLE';
+  readonly status = 503;
+}
+export class LakeUnavailableError extends DomainError {
+  readonly code = 'LAKE_UNAVAILABLE';
+  readonly status = 503;
+}
+
+// Startup: the configuration cannot work; the process exits with this message.
+export class ConfigInvalidError extends DomainError {
+  readonly code = 'CONFIG_INVALID';
+  readonly status = 500;
+}

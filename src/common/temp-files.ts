@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PayloadTooLargeError } from './errors';
+
+/** Scratch files under the state folder: uploads on their way into the lake, Parquet being built. */
+export class TempFiles {
+  constructor(private readonly dir: string) {}
+
+  async path(extension: string): Promise<string> {
+    await mkdir(this.dir, { recursive: true });
+    return join(this.dir, `${randomUUID()}${extension}`);
+  }
+
+  /** Streams `body` to a new temp file, failing with 413 (and leaving nothing) past `maxBytes`. */
+  async fromStream(body: Readable, extension: string, maxBytes: number): Promise<string> {
+    const path = await this.path(extension);
+    let bytes = 0;
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(bytes > maxBytes ? new PayloadTooLargeError(`upload is larger than the limit of ${maxBytes} bytes`) : null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, limit, createWriteStream(path));
+      return path;
+    } catch (error) {
+      await this.remove(path);
+      throw error;
+    }
+  }
+
+  async remove(...paths: string[]): Promise<void> {
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
+  }
+}
+
+/** Opens a temp file for reading and deletes it once the stream closes (sent, failed or aborted). */
+export function readOnceAndDelete(path: string): Readable {
+  const stream = createReadStream(path);
+  stream.on('close', () => void rm(path, { force: true }));
+  return stream;
+}

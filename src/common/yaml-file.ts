@@ -1,0 +1,20 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { FieldIssue, YamlSource } from './field-reader';
+
+/** Parses YAML text; syntax errors become issues with their line instead of exceptions. */
+export function parseYaml(file: string, text: string, issues: FieldIssue[]): { source: YamlSource; value: unknown } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      issues.push({
+        file,
+        path: '',
+        message: `invalid YAML: ${error.message.split('\n')[0]}`,
+        line: error.linePos?.[0]?.line,
+      });
+    }
+    return undefined;
+  }
+  return { source: new YamlSource(file, doc, lines), value: doc.toJS() };
+}

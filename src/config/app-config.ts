@@ -1,0 +1,46 @@
+/** Where the lake lives. Local: a folder. S3: a bucket and key prefix on any S3-compatible endpoint. */
+export type LakeLocation =
+  | { kind: 'local'; rootDir: string; uri: string }
+  | {
+      kind: 's3';
+      uri: string;
+      bucket: string;
+      prefix: string;
+      endpoint?: string;
+      region: string;
+      forcePathStyle: boolean;
+      credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    };
+
+export type OnlineStoreConfig = { type: 'embedded'; path: string } | { type: 'redis'; url: string };
+
+export interface Limits {
+  /** Entity rows in one /get-online-features request. */
+  maxOnlineRows: number;
+  /** Entity rows in one JSON /get-historical-features request. */
+  maxHistoricalRows: number;
+  /** Bytes in one JSON request body. */
+  maxJsonBytes: number;
+  /** Bytes in one uploaded data file. */
+  maxUploadBytes: number;
+}
+
+/**
+ * The whole validated configuration: the project file `featurelake.yaml` with environment
+ * overrides applied. It is a class so that it doubles as its own injection token.
+ */
+export class AppConfig {
+  repoDir!: string;
+  project!: string;
+  lake!: LakeLocation;
+  offlinePath!: string;
+  online!: OnlineStoreConfig;
+  /** Local working folder: lake object cache, temporary files, the running server's address. */
+  stateDir!: string;
+  registryRefreshSeconds!: number;
+  limits!: Limits;
+
+  static of(values: AppConfig): AppConfig {
+    return Object.assign(new AppConfig(), values);
+  }
+}

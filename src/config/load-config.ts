@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ConfigInvalidError } from '../common/errors';
+import { FieldIssue, FieldReader, formatIssue } from '../common/field-reader';
+import { parseYaml } from '../common/yaml-file';
+import { isIdentifier } from '../core/identifiers';
+import { AppConfig, LakeLocation, OnlineStoreConfig } from './app-config';
+
+export const PROJECT_FILE = 'featurelake.yaml';
+
+/** Environment variables that override the project file; the README documents each one. */
+export type ConfigEnv = Partial<Record<(typeof ENV_VARS)[number], string>>;
+export const ENV_VARS = [
+  'FEATURELAKE_LAKE_URI',
+  'FEATURELAKE_S3_ENDPOINT',
+  'FEATURELAKE_S3_REGION',
+  'FEATURELAKE_S3_FORCE_PATH_STYLE',
+  'FEATURELAKE_OFFLINE_PATH',
+  'FEATURELAKE_ONLINE_TYPE',
+  'FEATURELAKE_REDIS_URL',
+  'FEATURELAKE_ONLINE_PATH',
+  'FEATURELAKE_STATE_DIR',
+  'FEATURELAKE_REGISTRY_REFRESH_SECONDS',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+] as const;
+
+/** Picks the variables we read out of an environment (so nothing else leaks into config). */
+export function configEnv(env: NodeJS.ProcessEnv): ConfigEnv {
+  const picked: ConfigEnv = {};
+  for (const name of ENV_VARS) if (env[name] !== undefined && env[name] !== '') picked[name] = env[name];
+  return picked;
+}
+
+/**
+ * Loads `<repoDir>/featurelake.yaml`, applies environment overrides and validates the result.
+ * Fails fast with every problem listed, naming the file and field, rather than at first use.
+ */
+export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
+  const dir = resolve(repoDir);
+  const file = join(dir, PROJECT_FILE);
+  const shown = displayPath(file);
+  if (!existsSync(file)) {
+    throw new ConfigInvalidError(`${shown}: not found; --repo must name a feature repo folder holding ${PROJECT_FILE}`);
+  }
+  const issues: FieldIssue[] = [];
+  const parsed = parseYaml(shown, readFileSync(file, 'utf8'), issues);
+  const root = parsed && FieldReader.root(parsed.source, parsed.value, issues);
+  const config = root ? readConfig(root, dir, env) : undefined;
+  if (issues.length > 0 || !config) {
+    throw new ConfigInvalidError(issues.map(formatIssue).join('\n'), { issues });
+  }
+  return config;
+}
+
+function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
+  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry']);
+  const project = root.string('project', true);
+  if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
+  const lake = readLake(root, dir, env);
+  const offline = root.object('offline');
+  offline?.rejectUnknown(['path']);
+  const offlinePath = resolve(dir, env.FEATURELAKE_OFFLINE_PATH ?? offline?.string('path') ?? '../.featurelake/offline.duckdb');
+  const online = readOnline(root, dir, offlinePath, env);
+  const registry = root.object('registry');
+  registry?.rejectUnknown(['refresh_seconds']);
+  const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
+  if (!(refresh > 0)) root.issue('must be a positive number of seconds', ['registry', 'refresh_seconds']);
+  if (!project || !lake || !online) return undefined;
+  return AppConfig.of({
+    repoDir: dir,
+    project,
+    lake,
+    offlinePath,
+    online,
+    stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
+    registryRefreshSeconds: refresh,
+    limits: { maxOnlineRows: 10_000, maxHistoricalRows: 1_000_000, maxJsonBytes: 64 * 2 ** 20, maxUploadBytes: 4 * 2 ** 30 },
+  });
+}
+
+function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation | undefined {
+  const lake = root.object('lake', !env.FEATURELAKE_LAKE_URI);
+  lake?.rejectUnknown(['uri', 's3']);
+  const uri = env.FEATURELAKE_LAKE_URI ?? lake?.string('uri', true);
+  if (!uri) return undefined;
+  if (uri.startsWith('file://')) {
+    const path = uri.slice('file://'.length);
+    return { kind: 'local', uri, rootDir: isAbsolute(path) ? path : resolve(dir, path) };
+  }
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
+  if (!s3) {
+    (lake ?? root).issue(`must be file://PATH or s3://BUCKET/PREFIX, got ${JSON.stringify(uri)}`, lake ? 'uri' : 'lake');
+    return undefined;
+  }
+  const options = lake?.object('s3');
+  options?.rejectUnknown(['endpoint', 'region', 'force_path_style']);
+  const endpoint = env.FEATURELAKE_S3_ENDPOINT ?? options?.string('endpoint');
+  const forcePathStyle = env.FEATURELAKE_S3_FORCE_PATH_STYLE
+    ? env.FEATURELAKE_S3_FORCE_PATH_STYLE === 'true'
+    : (options?.boolean('force_path_style', endpoint !== undefined) ?? endpoint !== undefined);
+  return {
+    kind: 's3',
+    uri,
+    bucket: s3[1],
+    prefix: (s3[2] ?? '').replace(/\/+$/, ''),
+    endpoint,
+    region: env.FEATURELAKE_S3_REGION ?? options?.string('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    forcePathStyle,
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+        : undefined,
+  };
+}
+
+function readOnline(root: FieldReader, dir: string, offlinePath: string, env: ConfigEnv): OnlineStoreConfig | undefined {
+  const online = root.object('online');
+  online?.rejectUnknown(['type', 'url', 'path']);
+  const type = env.FEATURELAKE_ONLINE_TYPE ?? online?.string('type') ?? 'embedded';
+  if (type === 'redis') {
+    const url = env.FEATURELAKE_REDIS_URL ?? online?.string('url') ?? 'redis://127.0.0.1:6379';
+    if (!/^rediss?:\/\//.test(url)) {
+      root.issue(`must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`, ['online', 'url']);
+      return undefined;
+    }
+    return { type, url };
+  }
+  if (type === 'embedded') {
+    const path = env.FEATURELAKE_ONLINE_PATH ?? online?.string('path');
+    return { type, path: path ? resolve(dir, path) : join(dirname(offlinePath), 'online.duckdb') };
+  }
+  root.issue(`must be embedded or redis, got ${JSON.stringify(type)}`, ['online', 'type']);
+  return undefined;
+}
+
+/** Paths in messages are shown relative to the working folder, as the user typed them. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}

@@ -1,0 +1,74 @@
+import { ValueType } from './value-types';
+
+/** The column a feature view's rows are stamped with, whatever the source calls it. */
+export const EVENT_TIMESTAMP = 'event_timestamp';
+export const CREATED_TIMESTAMP = 'created_timestamp';
+
+export interface JoinKeyDef {
+  name: string;
+  type: ValueType;
+}
+
+export interface EntityDef {
+  name: string;
+  joinKeys: JoinKeyDef[];
+  description?: string;
+}
+
+export interface DatasetDef {
+  name: string;
+  /** Event time of each raw row; absent for static reference data (e.g. airport attributes). */
+  timestampField?: string;
+  createdTimestampField?: string;
+  description?: string;
+}
+
+export interface FeatureDef {
+  name: string;
+  type: ValueType;
+  description?: string;
+}
+
+export interface FeatureViewDef {
+  name: string;
+  entities: string[];
+  source: string;
+  /** null: values never expire (no lower bound in point-in-time joins, never OUTSIDE_MAX_AGE). */
+  ttlSeconds: number | null;
+  /** DuckDB SQL over the source dataset (referenced by its name); absent: columns taken as they are. */
+  sql?: string;
+  features: FeatureDef[];
+  online: boolean;
+  description?: string;
+}
+
+/** `view` (all of its features) or `view:feature`. */
+export interface FeatureServiceDef {
+  name: string;
+  features: string[];
+  description?: string;
+}
+
+export interface Definitions {
+  project: string;
+  entities: EntityDef[];
+  datasets: DatasetDef[];
+  featureViews: FeatureViewDef[];
+  featureServices: FeatureServiceDef[];
+}
+
+/** One applied, immutable version of the definitions, as stored in the lake. */
+export interface RegistryVersion extends Definitions {
+  version: number;
+  appliedAt: string;
+  /** sha256 of the canonical definitions: equal hashes mean nothing changed. */
+  definitionsHash: string;
+}
+
+export function joinKeysOf(view: FeatureViewDef, entities: readonly EntityDef[]): JoinKeyDef[] {
+  return view.entities.flatMap((name) => {
+    const entity = entities.find((e) => e.name === name);
+    if (!entity) throw new Error(`feature view ${view.name} names unknown entity ${name}`);
+    return entity.joinKeys;
+  });
+}

@@ -1,0 +1,18 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { HealthService } from './health.service';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get()
+  @ApiOperation({ summary: '200 when the server and its online store answer; 503 (degraded) otherwise.' })
+  async check(@Res({ passthrough: true }) response: Response) {
+    const report = await this.health.check();
+    if (report.status !== 'ok') response.status(503);
+    return report;
+  }
+}

@@ -1,0 +1,70 @@
+/** A column of a dataset as DuckDB types it (`TIMESTAMP`, `BIGINT`, `VARCHAR`, …). */
+export interface ColumnSchema {
+  name: string;
+  type: string;
+}
+
+/** One immutable Parquet object of a dataset. */
+export interface DataFile {
+  key: string;
+  rows: number;
+  bytes: number;
+  /** Event-time range of the file's rows (RFC 3339), when the dataset has a timestamp field. */
+  minTimestamp: string | null;
+  maxTimestamp: string | null;
+  /** The snapshot that added this file; incremental readers use it to find new data. */
+  addedInSnapshot: number;
+  /** Name of the file the user ingested. */
+  sourceName: string;
+}
+
+/**
+ * The state of a dataset after one commit: every data file that makes it up, its schema and
+ * totals. A snapshot lists all live files (not only the new ones), so any snapshot can be read
+ * on its own: that is what lets a training set be rebuilt exactly later.
+ */
+export interface DatasetSnapshot {
+  format: 1;
+  dataset: string;
+  snapshotId: number;
+  parentSnapshotId: number | null;
+  committedAt: string;
+  operation: 'append';
+  schema: ColumnSchema[];
+  files: DataFile[];
+  rowCount: number;
+  timeRange: { min: string; max: string } | null;
+  added: { files: number; rows: number };
+}
+
+export type FileFormat = 'parquet' | 'csv' | 'jsonl';
+
+/** A file to ingest, already on local disk. */
+export interface IngestInput {
+  path: string;
+  format: FileFormat;
+  /** What the user called it (file name or `upload`), for messages. */
+  name: string;
+}
+
+export function formatFromFileName(name: string): FileFormat | null {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
+  return null;
+}
+
+/** Content types accepted by `POST /datasets/{name}/files`, by format. */
+export const CONTENT_TYPES: Record<string, FileFormat> = {
+  'application/vnd.apache.parquet': 'parquet',
+  'application/x-parquet': 'parquet',
+  'application/parquet': 'parquet',
+  'application/octet-stream': 'parquet',
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'application/x-ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+  'application/json-lines': 'jsonl',
+  'application/jsonlines': 'jsonl',
+};

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { DatasetNotFoundError, SchemaMismatchError, UnsupportedMediaTypeError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
+import { DatasetDef } from '../core/definitions';
+import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
+import { RegistryService } from '../registry/registry.service';
+import { ColumnSchema, CONTENT_TYPES, DataFile, DatasetSnapshot, IngestInput } from './dataset-manifest';
+import { ConvertedFile, FileConverter } from './file-converter';
+import { ManifestLog } from './manifest-log';
+import { ObjectStore } from './object-store';
+import { TempFiles } from '../common/temp-files';
+
+export interface DatasetSummary {
+  name: string;
+  declared: boolean;
+  latest: DatasetSnapshot | null;
+}
+
+export interface DatasetDetails extends DatasetSummary {
+  snapshots: { snapshotId: number; committedAt: string; rowCount: number; added: { files: number; rows: number } }[];
+}
+
+interface StagedFile {
+  converted: ConvertedFile;
+  key: string;
+  input: IngestInput;
+}
+
+/**
+ * Datasets in the lake: ingest (convert → upload → commit a snapshot), catalog and snapshot reads.
+ * An ingest that fails at any step commits nothing, and its uploaded objects are removed.
+ */
+@Injectable()
+export class DatasetService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: ObjectStore,
+    private readonly converter: FileConverter,
+    private readonly registry: RegistryService,
+    private readonly temp: TempFiles,
+  ) {}
+
+  /** Ingests local files as one snapshot (all of them or none). */
+  async ingest(name: string, inputs: IngestInput[]): Promise<DatasetSnapshot> {
+    const dataset = await this.declared(name);
+    const staged: StagedFile[] = [];
+    try {
+      let schema = (await this.log(name).latest())?.manifest.schema ?? null;
+      for (const input of inputs) {
+        const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'));
+        schema ??= converted.schema;
+        staged.push({ converted, input, key: `datasets/${name}/data/${randomUUID()}.parquet` });
+      }
+      for (const file of staged) await this.store.putFile(file.key, file.converted.path);
+      const entry = await this.log(name).commit((latest, id) => nextSnapshot(name, latest?.manifest ?? null, id, staged));
+      return entry.manifest;
+    } catch (error) {
+      await this.store.delete(staged.map((f) => f.key)).catch(() => undefined);
+      throw error;
+    } finally {
+      await this.temp.remove(...staged.map((f) => f.converted.path));
+    }
+  }
+
+  /** Ingests an HTTP body: streamed to a temp file (bounded), then as `ingest`. */
+  async ingestStream(name: string, body: Readable, contentType: string | undefined): Promise<DatasetSnapshot> {
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    const format = CONTENT_TYPES[mediaType];
+    if (!format) {
+      throw new UnsupportedMediaTypeError(
+        `Content-Type ${JSON.stringify(mediaType || '(none)')} is not supported; send Parquet (application/vnd.apache.parquet), CSV (text/csv) or JSON Lines (application/x-ndjson)`,
+        { supported: Object.keys(CONTENT_TYPES) },
+      );
+    }
+    await this.declared(name);
+    const path = await this.temp.fromStream(body, `.${format}`, this.config.limits.maxUploadBytes);
+    try {
+      return await this.ingest(name, [{ path, format, name: 'request body' }]);
+    } finally {
+      await this.temp.remove(path);
+    }
+  }
+
+  async list(): Promise<DatasetSummary[]> {
+    const declared = await this.declaredNames();
+    const stored = await this.store.listFolders('datasets/');
+    const names = [...new Set([...declared, ...stored])].sort();
+    return Promise.all(names.map(async (n) => ({ name: n, declared: declared.includes(n), latest: await this.snapshot(n) })));
+  }
+
+  async describe(name: string): Promise<DatasetDetails> {
+    const declared = (await this.declaredNames()).includes(name);
+    const ids = await this.log(name).ids();
+    if (!declared && ids.length === 0) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} does not exist`, { dataset: name });
+    const entries = await Promise.all(ids.map((id) => this.log(name).get(id)));
+    const snapshots = entries.flatMap((e) => (e ? [e.manifest] : []));
+    return {
+      name,
+      declared,
+      latest: snapshots.at(-1) ?? null,
+      snapshots: snapshots.map((s) => ({ snapshotId: s.snapshotId, committedAt: s.committedAt, rowCount: s.rowCount, added: s.added })),
+    };
+  }
+
+  /** The latest snapshot, or the given one; null when the dataset has no data (yet). */
+  async snapshot(name: string, snapshotId?: number): Promise<DatasetSnapshot | null> {
+    const entry = snapshotId === undefined ? await this.log(name).latest() : await this.log(name).get(snapshotId);
+    return entry?.manifest ?? null;
+  }
+
+  /** Local paths of a snapshot's data files (downloaded into the cache when the lake is remote). */
+  async localFiles(snapshot: DatasetSnapshot): Promise<string[]> {
+    return Promise.all(snapshot.files.map((f) => this.store.localPath(f.key)));
+  }
+
+  private log(name: string): ManifestLog<DatasetSnapshot> {
+    return new ManifestLog<DatasetSnapshot>(this.store, `datasets/${name}/snapshots/`);
+  }
+
+  private async declared(name: string): Promise<DatasetDef> {
+    const catalog = await this.registry.catalog();
+    try {
+      return catalog.dataset(name);
+    } catch {
+      throw new DatasetNotFoundError(
+        `dataset ${JSON.stringify(name)} is not declared; add it under datasets: in the feature repo and run featurelake apply`,
+        { dataset: name },
+      );
+    }
+  }
+
+  private async declaredNames(): Promise<string[]> {
+    const catalog = await this.registry.catalog().catch(() => null);
+    return catalog?.registry.datasets.map((d) => d.name) ?? [];
+  }
+}
+
+/** The snapshot after appending `staged` to `parent`; refuses a schema that changed under us. */
+function nextSnapshot(name: string, parent: DatasetSnapshot | null, id: number, staged: StagedFile[]): DatasetSnapshot {
+  const schema = staged[0].converted.schema;
+  if (parent && !sameSchema(parent.schema, schema)) {
+    throw new SchemaMismatchError(`dataset ${name} changed schema while this ingest ran; ingest again`);
+  }
+  const added: DataFile[] = staged.map(({ converted, key, input }) => ({
+    key,
+    rows: converted.rows,
+    bytes: converted.bytes,
+    minTimestamp: converted.minTimestamp === null ? null : formatTimestamp(converted.minTimestamp),
+    maxTimestamp: converted.maxTimestamp === null ? null : formatTimestamp(converted.maxTimestamp),
+    addedInSnapshot: id,
+    sourceName: input.name,
+  }));
+  const files = [...(parent?.files ?? []), ...added];
+  return {
+    format: 1,
+    dataset: name,
+    snapshotId: id,
+    parentSnapshotId: parent?.snapshotId ?? null,
+    committedAt: new Date().toISOString(),
+    operation: 'append',
+    schema: parent?.schema ?? schema,
+    files,
+    rowCount: files.reduce((n, f) => n + f.rows, 0),
+    timeRange: timeRange(parent, staged.map((s) => s.converted)),
+    added: { files: added.length, rows: added.reduce((n, f) => n + f.rows, 0) },
+  };
+}
+
+function sameSchema(a: ColumnSchema[], b: ColumnSchema[]): boolean {
+  const key = (s: ColumnSchema[]) => JSON.stringify([...s].sort((x, y) => x.name.localeCompare(y.name)));
+  return key(a) === key(b);
+}
+
+function timeRange(parent: DatasetSnapshot | null, files: ConvertedFile[]): DatasetSnapshot['timeRange'] {
+  const mins: Micros[] = files.flatMap((f) => (f.minTimestamp === null ? [] : [f.minTimestamp]));
+  const maxs: Micros[] = files.flatMap((f) => (f.maxTimestamp === null ? [] : [f.maxTimestamp]));
+  if (parent?.timeRange) {
+    mins.push(parseTimestamp(parent.timeRange.min)!);
+    maxs.push(parseTimestamp(parent.timeRange.max)!);
+  }
+  if (mins.length === 0) return null;
+  const lo = mins.reduce((a, b) => (b < a ? b : a));
+  const hi = maxs.reduce((a, b) => (b > a ? b : a));
+  return { min: formatTimestamp(lo), max: formatTimestamp(hi) };
+}

@@ -1,0 +1,128 @@
+import { DuckDBConnection, DuckDBTimestampValue } from '@duckdb/node-api';
+import { stat } from 'node:fs/promises';
+import { InvalidFileError, SchemaMismatchError } from '../common/errors';
+import { DatasetDef } from '../core/definitions';
+import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { quoteLiteral, quoteName } from '../duckdb/sql-text';
+import { ColumnSchema, IngestInput } from './dataset-manifest';
+import { ConvertedFile, FileConverter } from './file-converter';
+
+const TIMESTAMP_SOURCES = /^(TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|DATE|VARCHAR)$/;
+
+/** FileConverter on an in-memory DuckDB: streams the input into Parquet without loading it into JS. */
+export class DuckDbFileConverter extends FileConverter {
+  constructor(private readonly db: DuckDbDatabase) {
+    super();
+  }
+
+  async toParquet(input: IngestInput, dataset: DatasetDef, existing: ColumnSchema[] | null, outputPath: string): Promise<ConvertedFile> {
+    return this.db.withConnection(async (connection) => {
+      const source = readerSql(input);
+      const columns = await describe(connection, `SELECT * FROM ${source}`, input);
+      const select = selectList(columns, dataset, existing, input);
+      await this.run(connection, input, `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`);
+      const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
+      const stats = await fileStats(connection, outputPath, dataset, input);
+      return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };
+    });
+  }
+
+  private async run(connection: DuckDBConnection, input: IngestInput, sql: string): Promise<void> {
+    try {
+      await connection.run(sql);
+    } catch (error) {
+      const message = cleanMessage(error, input);
+      if (/Conversion Error|Could not convert|Invalid Input Error: Failed to cast/i.test(message)) {
+        throw new SchemaMismatchError(`${input.name}: values do not fit the dataset's column types: ${message}`);
+      }
+      throw new InvalidFileError(`${input.name}: cannot be read as ${input.format}: ${message}`);
+    }
+  }
+}
+
+function readerSql(input: IngestInput): string {
+  const path = quoteLiteral(input.path);
+  switch (input.format) {
+    case 'parquet':
+      return `read_parquet(${path})`;
+    case 'csv':
+      return `read_csv(${path}, header = true, auto_detect = true)`;
+    case 'jsonl':
+      return `read_json(${path}, format = 'newline_delimited')`;
+  }
+}
+
+async function describe(connection: DuckDBConnection, query: string, input: IngestInput): Promise<ColumnSchema[]> {
+  try {
+    const reader = await connection.runAndReadAll(`DESCRIBE ${query}`);
+    return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  } catch (error) {
+    throw new InvalidFileError(`${input.name}: cannot be read as ${input.format}: ${cleanMessage(error, input)}`);
+  }
+}
+
+/** The SELECT that normalises the file: timestamps to UTC TIMESTAMP, columns cast to the existing schema. */
+function selectList(columns: ColumnSchema[], dataset: DatasetDef, existing: ColumnSchema[] | null, input: IngestInput): string {
+  if (columns.length === 0) throw new InvalidFileError(`${input.name}: has no columns`);
+  const timestampFields = [dataset.timestampField, dataset.createdTimestampField].filter((f): f is string => !!f);
+  for (const field of timestampFields) {
+    const column = columns.find((c) => c.name === field);
+    if (!column) {
+      throw new SchemaMismatchError(`${input.name}: has no column ${field}, which dataset ${dataset.name} names as its timestamp`, {
+        column: field,
+      });
+    }
+    if (!TIMESTAMP_SOURCES.test(column.type)) {
+      throw new SchemaMismatchError(`${input.name}: column ${field} is ${column.type}; a timestamp, date or ISO-8601 text is needed`, {
+        column: field,
+      });
+    }
+  }
+  const target = existing ?? columns.map((c) => ({ name: c.name, type: timestampFields.includes(c.name) ? 'TIMESTAMP' : c.type }));
+  if (existing) assertSameColumns(columns, existing, input);
+  return target.map((column) => castColumn(column, columns.find((c) => c.name === column.name)!.type)).join(', ');
+}
+
+function castColumn(target: ColumnSchema, sourceType: string): string {
+  const name = quoteName(target.name);
+  if (target.type === sourceType) return name;
+  // Text timestamps may carry an offset; through TIMESTAMPTZ (session zone UTC) they land in UTC.
+  const from = sourceType === 'VARCHAR' && target.type === 'TIMESTAMP' ? `CAST(${name} AS TIMESTAMPTZ)` : name;
+  return `CAST(${from} AS ${target.type}) AS ${name}`;
+}
+
+function assertSameColumns(columns: ColumnSchema[], existing: ColumnSchema[], input: IngestInput): void {
+  const names = new Set(columns.map((c) => c.name));
+  const expected = new Set(existing.map((c) => c.name));
+  const missing = [...expected].filter((n) => !names.has(n));
+  const extra = [...names].filter((n) => !expected.has(n));
+  if (missing.length || extra.length) {
+    const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `unexpected ${extra.join(', ')}` : ''];
+    throw new SchemaMismatchError(`${input.name}: columns differ from the dataset's schema: ${parts.filter(Boolean).join('; ')}`, {
+      missing,
+      unexpected: extra,
+    });
+  }
+}
+
+async function fileStats(connection: DuckDBConnection, path: string, dataset: DatasetDef, input: IngestInput) {
+  const ts = dataset.timestampField ? quoteName(dataset.timestampField) : 'NULL::TIMESTAMP';
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) AS n, min(${ts}) AS lo, max(${ts}) AS hi, count(*) FILTER (WHERE ${ts} IS NULL) AS nulls
+     FROM read_parquet(${quoteLiteral(path)})`,
+  );
+  const [n, lo, hi, nulls] = reader.getRows()[0] as [bigint, DuckDBTimestampValue | null, DuckDBTimestampValue | null, bigint];
+  if (n === 0n) throw new InvalidFileError(`${input.name}: holds no rows`);
+  if (dataset.timestampField && nulls > 0n) {
+    throw new SchemaMismatchError(`${input.name}: ${nulls} rows have no ${dataset.timestampField}; every row needs an event time`, {
+      column: dataset.timestampField,
+    });
+  }
+  return { rows: Number(n), minTimestamp: lo?.micros ?? null, maxTimestamp: hi?.micros ?? null };
+}
+
+/** DuckDB messages name our temporary paths; users should see the name of the file they sent. */
+function cleanMessage(error: unknown, input: IngestInput): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split(input.path).join(input.name).split('\n')[0];
+}

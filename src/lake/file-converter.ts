@@ -1,0 +1,29 @@
+import { DatasetDef } from '../core/definitions';
+import { Micros } from '../core/timestamp';
+import { ColumnSchema, IngestInput } from './dataset-manifest';
+
+export interface ConvertedFile {
+  path: string;
+  rows: number;
+  bytes: number;
+  schema: ColumnSchema[];
+  minTimestamp: Micros | null;
+  maxTimestamp: Micros | null;
+}
+
+/**
+ * Turns an input file into the lake's normalised Parquet. Contract: reads `input` as its format
+ * says; the dataset's timestamp fields become UTC TIMESTAMP columns and may not be null; when
+ * the dataset already has a schema the file must have exactly its columns (in any order) and
+ * is cast to its types; otherwise the file's own types are kept. Throws InvalidFileError for
+ * unreadable or empty files and SchemaMismatchError for files that do not fit. Writes nothing
+ * but `outputPath`.
+ */
+export abstract class FileConverter {
+  abstract toParquet(
+    input: IngestInput,
+    dataset: DatasetDef,
+    existingSchema: ColumnSchema[] | null,
+    outputPath: string,
+  ): Promise<ConvertedFile>;
+}

@@ -1,0 +1,79 @@
+import { ResolvedView } from '../core/catalog';
+import { EVENT_TIMESTAMP, FeatureDef } from '../core/definitions';
+import { OutputColumn } from '../core/feature-selection';
+import { quoteIdent } from '../core/identifiers';
+import { quoteName } from '../duckdb/sql-text';
+import { keyList, tableName, tieBreakOrder } from './offline-sql';
+
+export const ROW_ID = '__row_id';
+export const SPINE = 'spine';
+
+export interface JoinedView {
+  view: ResolvedView;
+  features: FeatureDef[];
+}
+
+export interface PointInTimeQuery {
+  /** Spine columns to return (join keys, event_timestamp, any others), in output order. */
+  spineColumns: string[];
+  views: JoinedView[];
+  columns: OutputColumn[];
+  /** Also return, per view, the event timestamp of the matched row (`__ts_<i>`), for statuses. */
+  withMatchTimestamps: boolean;
+}
+
+/**
+ * Feast's point-in-time join as one DuckDB query over the spine table
+ * (`__row_id`, join keys, `event_timestamp`):
+ *  - per view, rows with equal keys and event time collapse to the one with the latest
+ *    created timestamp (tieBreakOrder);
+ *  - ASOF LEFT JOIN picks, per spine row, the latest row with row time ≤ spine time;
+ *  - the ttl bound (row time ≥ spine time − ttl, inclusive) is applied after the match,
+ *    since DuckDB allows one inequality in an ASOF condition; a match outside it is null;
+ *  - every spine row comes back exactly once, in spine order.
+ */
+export function pointInTimeSql(query: PointInTimeQuery): string {
+  const ctes = query.views.flatMap((joined, i) => viewCtes(joined, i));
+  const selects = [
+    ...query.spineColumns.map((name) => `s.${quoteName(name)}`),
+    ...query.columns.map((c) => featureSelect(c, query.views)),
+    ...(query.withMatchTimestamps ? query.views.map((j, i) => `${matchedTs(j, i)} AS __ts_${i}`) : []),
+  ];
+  const joins = query.views.map((_, i) => `LEFT JOIN m${i} ON m${i}.${ROW_ID} = s.${ROW_ID}`);
+  return `WITH ${ctes.join(',\n')}
+SELECT ${selects.join(', ')}
+FROM ${SPINE} s
+${joins.join('\n')}
+ORDER BY s.${ROW_ID}`;
+}
+
+function viewCtes({ view, features }: JoinedView, i: number): string[] {
+  const keys = keyList(view.joinKeys);
+  const featureCols = features.map((f) => quoteIdent(f.name));
+  const deduped = `v${i} AS (
+  SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')}
+  FROM ${tableName(view)}
+  QUALIFY row_number() OVER (PARTITION BY ${keys}, ${EVENT_TIMESTAMP} ORDER BY ${tieBreakOrder(view)}) = 1
+)`;
+  const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
+  const matched = `m${i} AS (
+  SELECT s.${ROW_ID}, f.__ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
+  FROM ${SPINE} s ASOF LEFT JOIN v${i} f ON ${on.join(' AND ')} AND s.${EVENT_TIMESTAMP} >= f.__ts
+)`;
+  return [deduped, matched];
+}
+
+/** The matched row's time when it lies within the ttl, else NULL. */
+function matchedTs({ view }: JoinedView, i: number): string {
+  const ttl = view.def.ttlSeconds;
+  if (ttl === null) return `m${i}.__ts`;
+  return `CASE WHEN m${i}.__ts >= s.${EVENT_TIMESTAMP} - to_seconds(${Math.trunc(ttl)}) THEN m${i}.__ts END`;
+}
+
+function featureSelect(column: OutputColumn, views: JoinedView[]): string {
+  const i = views.findIndex((v) => v.view.def.name === column.viewName);
+  const value = `m${i}.${quoteIdent(column.feature.name)}`;
+  const ttl = views[i].view.def.ttlSeconds;
+  const guarded = ttl === null ? value : `CASE WHEN m${i}.__ts >= s.${EVENT_TIMESTAMP} - to_seconds(${Math.trunc(ttl)}) THEN ${value} END`;
+  return `${guarded} AS ${quoteName(column.name)}`;
+}

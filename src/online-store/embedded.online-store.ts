@@ -1,0 +1,77 @@
+import { DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { ResolvedView } from '../core/catalog';
+import { decodeRecord, encodeRecord, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
+import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { OnlineReadRequest, OnlineStore, recordKey } from './online-store';
+
+const TABLE = 'online_records';
+
+/**
+ * The online store for local use without a Redis server: a keyed table in its own DuckDB file,
+ * same record encoding as Redis. Writes keep the newer record with one upsert per batch.
+ */
+export class EmbeddedOnlineStore extends OnlineStore {
+  private ready?: Promise<void>;
+
+  constructor(private readonly db: DuckDbDatabase) {
+    super();
+  }
+
+  async write(project: string, view: ResolvedView, records: OnlineRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.session(async (c) => {
+      await c.run('CREATE OR REPLACE TEMP TABLE incoming (key VARCHAR, value VARCHAR)');
+      const appender = await c.createAppender('incoming', 'main', 'temp');
+      for (const record of records) {
+        appender.appendVarchar(recordKey(project, view, record.entityKey));
+        appender.appendVarchar(encodeRecord(record));
+        appender.endRow();
+      }
+      appender.closeSync();
+      // The newest record per key within the batch, then an upsert that never goes backwards.
+      await c.run(`INSERT INTO ${TABLE}
+        SELECT key, value FROM temp.incoming
+        QUALIFY row_number() OVER (PARTITION BY key ORDER BY value[1:${ORDER_PREFIX_LENGTH}] DESC) = 1
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+        WHERE excluded.value[1:${ORDER_PREFIX_LENGTH}] >= ${TABLE}.value[1:${ORDER_PREFIX_LENGTH}]`);
+    });
+  }
+
+  async read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]> {
+    const keys = requests.flatMap(({ view, entityKeys }) =>
+      entityKeys.flatMap((key) => (key === null ? [] : [recordKey(project, view, key)])),
+    );
+    const found = new Map<string, string>();
+    if (keys.length > 0) {
+      await this.session(async (c) => {
+        const reader = await c.runAndReadAll(`SELECT key, value FROM ${TABLE} WHERE key IN (SELECT unnest($1))`, [listValue(keys)], [LIST(VARCHAR)]);
+        for (const [key, value] of reader.getRows()) found.set(key as string, value as string);
+      });
+    }
+    return requests.map(({ view, entityKeys }) => {
+      const types = view.def.features.map((f) => f.type);
+      return entityKeys.map((key) => {
+        const text = key === null ? undefined : found.get(recordKey(project, view, key));
+        return text === undefined ? null : decodeRecord(key as string, text, types);
+      });
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.session(async (c) => void (await c.run('SELECT 1')));
+  }
+
+  private session<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.db.withConnection(async (c) => {
+      this.ready ??= c.run(`CREATE TABLE IF NOT EXISTS ${TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`).then(
+        () => undefined,
+        (error: unknown) => {
+          this.ready = undefined;
+          throw error;
+        },
+      );
+      await this.ready;
+      return work(c);
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import { ResolvedView } from '../core/catalog';
+import { OnlineRecord } from '../core/online-record';
+
+export interface OnlineReadRequest {
+  view: ResolvedView;
+  /** Canonical entity keys (core/entity-key); null for a row whose key has a null part. */
+  entityKeys: (string | null)[];
+}
+
+/**
+ * The latest value of each feature view per entity, for low-latency serving.
+ * Contract, for every adapter (test/online-store.contract.ts runs it against each):
+ *  - `write` keeps, per entity, whichever of the stored and the new record is newer by
+ *    (event time, created time); a tie goes to the new record. A write never replaces a newer
+ *    value with an older one, whatever the order writes arrive in.
+ *  - `read` answers all requests together, in one round trip to the store, with one entry per
+ *    requested key in the same order: the record, or null when absent (or the key is null).
+ *  - rows written for an older shape of a view (another fingerprint) are never returned.
+ */
+export abstract class OnlineStore {
+  abstract write(project: string, view: ResolvedView, records: OnlineRecord[]): Promise<void>;
+
+  abstract read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]>;
+
+  /** Whether the store answers, for /health. */
+  abstract ping(): Promise<void>;
+}
+
+/** Storage key of one entity's record of one view shape: `<project>:<view>:<fingerprint>:<entity key>`. */
+export function recordKey(project: string, view: ResolvedView, entityKey: string): string {
+  return `${project}:${view.def.name}:${view.fingerprint}:${entityKey}`;
+}

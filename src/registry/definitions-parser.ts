@@ -1,0 +1,158 @@
+import { FieldIssue, FieldReader } from '../common/field-reader';
+import { parseYaml } from '../common/yaml-file';
+import { DatasetDef, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef } from '../core/definitions';
+import { parseDurationSeconds } from '../core/duration';
+import { isIdentifier } from '../core/identifiers';
+import { isValueType, VALUE_TYPES, ValueType } from '../core/value-types';
+
+/** Definitions read from one file, each remembering where it came from for later messages. */
+export interface Located<T> {
+  def: T;
+  at: FieldReader;
+}
+
+export interface ParsedFile {
+  entities: Located<EntityDef>[];
+  datasets: Located<DatasetDef>[];
+  featureViews: Located<FeatureViewDef>[];
+  featureServices: Located<FeatureServiceDef>[];
+}
+
+const SECTIONS = ['entities', 'datasets', 'feature_views', 'feature_services'];
+
+/** Reads the definitions of one YAML file; shape problems are added to `issues`, never thrown. */
+export function parseDefinitionsFile(file: string, text: string, issues: FieldIssue[]): ParsedFile {
+  const parsed: ParsedFile = { entities: [], datasets: [], featureViews: [], featureServices: [] };
+  const yaml = parseYaml(file, text, issues);
+  if (!yaml || yaml.value === null || yaml.value === undefined) return parsed;
+  const root = FieldReader.root(yaml.source, yaml.value, issues);
+  if (!root) return parsed;
+  root.rejectUnknown(SECTIONS);
+  for (const at of root.objectList('entities')) collect(parsed.entities, readEntity(at), at);
+  for (const at of root.objectList('datasets')) collect(parsed.datasets, readDataset(at), at);
+  for (const at of root.objectList('feature_views')) collect(parsed.featureViews, readFeatureView(at), at);
+  for (const at of root.objectList('feature_services')) collect(parsed.featureServices, readFeatureService(at), at);
+  return parsed;
+}
+
+function collect<T>(into: Located<T>[], def: T | undefined, at: FieldReader): void {
+  if (def) into.push({ def, at });
+}
+
+function readName(at: FieldReader): string | undefined {
+  const name = at.string('name', true);
+  if (name !== undefined && !isIdentifier(name)) {
+    at.issue(`${JSON.stringify(name)} is not an identifier (letters, digits and _, not starting with a digit)`, 'name');
+    return undefined;
+  }
+  return name;
+}
+
+function readType(at: FieldReader, field: string): ValueType | undefined {
+  const type = at.string(field, true);
+  if (type !== undefined && !isValueType(type)) {
+    at.issue(`unknown type ${JSON.stringify(type)} (use one of ${VALUE_TYPES.join(', ')})`, field);
+    return undefined;
+  }
+  return type;
+}
+
+function readEntity(at: FieldReader): EntityDef | undefined {
+  at.rejectUnknown(['name', 'join_keys', 'value_type', 'description']);
+  const name = readName(at);
+  const joinKeys = readJoinKeys(at);
+  if (!name || !joinKeys) return undefined;
+  return { name, joinKeys, description: at.string('description') };
+}
+
+/** `join_keys: [a, b]` with one `value_type`, or `join_keys: [{name: a, type: string}, …]`. */
+function readJoinKeys(at: FieldReader): JoinKeyDef[] | undefined {
+  const raw = at.value.join_keys;
+  if (!Array.isArray(raw) || raw.length === 0) {
+    at.issue('must be a non-empty list of join key names', 'join_keys');
+    return undefined;
+  }
+  if (raw.every((k) => typeof k === 'string')) {
+    const type = readType(at, 'value_type');
+    const names = raw as string[];
+    names.forEach((n, i) => !isIdentifier(n) && at.issue(`${JSON.stringify(n)} is not an identifier`, ['join_keys', i]));
+    return type && names.every(isIdentifier) ? names.map((n) => ({ name: n, type })) : undefined;
+  }
+  const keys = at.objectList('join_keys').map((key) => {
+    key.rejectUnknown(['name', 'type']);
+    const name = readName(key);
+    const type = readType(key, 'type');
+    return name && type ? { name, type } : undefined;
+  });
+  if (at.has('value_type')) at.issue('give either value_type or a type per join key, not both', 'value_type');
+  return keys.length === raw.length && keys.every(Boolean) ? (keys as JoinKeyDef[]) : undefined;
+}
+
+function readDataset(at: FieldReader): DatasetDef | undefined {
+  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', 'description']);
+  const name = readName(at);
+  if (!name) return undefined;
+  return {
+    name,
+    timestampField: at.string('timestamp_field'),
+    createdTimestampField: at.string('created_timestamp_field'),
+    description: at.string('description'),
+  };
+}
+
+function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
+  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'description']);
+  const name = readName(at);
+  const entities = at.stringList('entities', true);
+  if (entities?.length === 0) at.issue('must name at least one entity', 'entities');
+  const source = at.string('source', true);
+  const ttlSeconds = readTtl(at);
+  const features = readFeatures(at);
+  if (!name || !entities?.length || !source || ttlSeconds === undefined || !features) return undefined;
+  return {
+    name,
+    entities,
+    source,
+    ttlSeconds,
+    sql: at.string('sql'),
+    features,
+    online: at.boolean('online', true),
+    description: at.string('description'),
+  };
+}
+
+/** `ttl: 2d`; absent or `0` means the values never expire. undefined signals an invalid value. */
+function readTtl(at: FieldReader): number | null | undefined {
+  const text = at.scalarText('ttl');
+  if (text === undefined || text === '0') return null;
+  const seconds = parseDurationSeconds(text);
+  if (seconds === null) {
+    at.issue(`invalid duration ${JSON.stringify(text)} (use a whole number followed by s, m, h, d or w, e.g. 2d)`, 'ttl');
+    return undefined;
+  }
+  return seconds === 0 ? null : seconds;
+}
+
+function readFeatures(at: FieldReader): FeatureDef[] | undefined {
+  const items = at.objectList('features');
+  if (!at.has('features') || items.length === 0) {
+    at.issue(at.has('features') ? 'must list at least one feature' : 'is required', 'features');
+    return undefined;
+  }
+  const features = items.map((item) => {
+    item.rejectUnknown(['name', 'type', 'description']);
+    const name = readName(item);
+    const type = readType(item, 'type');
+    return name && type ? { name, type, description: item.string('description') } : undefined;
+  });
+  return features.every(Boolean) ? (features as FeatureDef[]) : undefined;
+}
+
+function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
+  at.rejectUnknown(['name', 'features', 'description']);
+  const name = readName(at);
+  const features = at.stringList('features', true);
+  if (features?.length === 0) at.issue('must list at least one feature or feature view', 'features');
+  if (!name || !features?.length) return undefined;
+  return { name, features, description: at.string('description') };
+}

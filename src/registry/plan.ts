@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { Definitions } from '../core/definitions';
+
+export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service';
+
+export interface PlannedChange {
+  kind: ObjectKind;
+  name: string;
+  action: 'create' | 'update' | 'delete';
+  /** For updates: the top-level fields whose value changes. */
+  fields: string[];
+}
+
+export interface Plan {
+  /** The registry version the plan was made against (null: nothing applied yet). */
+  baseVersion: number | null;
+  changes: PlannedChange[];
+  definitions: Definitions;
+  definitionsHash: string;
+}
+
+const KINDS: [ObjectKind, keyof Omit<Definitions, 'project'>][] = [
+  ['entity', 'entities'],
+  ['dataset', 'datasets'],
+  ['feature_view', 'featureViews'],
+  ['feature_service', 'featureServices'],
+];
+
+/** Hash of the canonical JSON form; definitions are kept sorted by name, so order in files is irrelevant. */
+export function hashDefinitions(definitions: Definitions): string {
+  return createHash('sha256').update(canonicalJson(definitions)).digest('hex');
+}
+
+/** What applying `next` on top of `current` would create, update and delete, object by object. */
+export function diffDefinitions(current: Definitions | null, next: Definitions): PlannedChange[] {
+  const changes: PlannedChange[] = [];
+  for (const [kind, key] of KINDS) {
+    const before = new Map((current?.[key] ?? []).map((item) => [item.name, item as unknown as Record<string, unknown>]));
+    const after = new Map(next[key].map((item) => [item.name, item as unknown as Record<string, unknown>]));
+    for (const [name, item] of after) {
+      const old = before.get(name);
+      if (!old) changes.push({ kind, name, action: 'create', fields: [] });
+      else {
+        const fields = changedFields(old, item);
+        if (fields.length) changes.push({ kind, name, action: 'update', fields });
+      }
+    }
+    for (const name of before.keys()) if (!after.has(name)) changes.push({ kind, name, action: 'delete', fields: [] });
+  }
+  return changes;
+}
+
+function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).sort();
+}
+
+/** Lines like `+ feature_view airport_daily` / `~ feature_view airport_daily (ttlSeconds)`. */
+export function formatPlan(plan: Plan): string[] {
+  if (plan.changes.length === 0) return ['No changes: the registry already matches the feature repo.'];
+  const symbol = { create: '+', update: '~', delete: '-' } as const;
+  return plan.changes.map(
+    (c) => `${symbol[c.action]} ${c.kind} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`,
+  );
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  ) ?? 'null';
+}

@@ -1,0 +1,31 @@
+import { RegistryVersion } from '../core/definitions';
+import { formatDuration } from '../core/duration';
+
+/** The applied definitions in the feature repo's own (snake_case) vocabulary. */
+export function toRegistryBody(r: RegistryVersion) {
+  return {
+    project: r.project,
+    version: r.version,
+    applied_at: r.appliedAt,
+    definitions_hash: r.definitionsHash,
+    entities: r.entities.map((e) => ({ name: e.name, join_keys: e.joinKeys, description: e.description })),
+    datasets: r.datasets.map((d) => ({
+      name: d.name,
+      timestamp_field: d.timestampField,
+      created_timestamp_field: d.createdTimestampField,
+      description: d.description,
+    })),
+    feature_views: r.featureViews.map((v) => ({
+      name: v.name,
+      entities: v.entities,
+      source: v.source,
+      ttl: v.ttlSeconds === null ? null : formatDuration(v.ttlSeconds),
+      ttl_seconds: v.ttlSeconds,
+      sql: v.sql,
+      features: v.features,
+      online: v.online,
+      description: v.description,
+    })),
+    feature_services: r.featureServices,
+  };
+}
