@@ -34,10 +34,10 @@ export class DuckDbDatabase {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     const opened = this.instance;
     this.instance = undefined;
-    void opened?.then((instance) => instance.closeSync()).catch(() => undefined);
+    await opened?.then((instance) => instance.closeSync()).catch(() => undefined);
   }
 
   private open(): Promise<DuckDBInstance> {

@@ -16,6 +16,7 @@ export class DuckDbFileConverter extends FileConverter {
   }
 
   async toParquet(input: IngestInput, dataset: DatasetDef, existing: ColumnSchema[] | null, outputPath: string): Promise<ConvertedFile> {
+    if ((await stat(input.path)).size === 0) throw new InvalidFileError(`${input.name}: is empty`);
     return this.db.withConnection(async (connection) => {
       const source = readerSql(input);
       const columns = await describe(connection, `SELECT * FROM ${source}`, input);

@@ -21,7 +21,7 @@ const OFFLINE_DATABASE = Symbol('OFFLINE_DATABASE');
 export class OfflineStoreModule implements OnApplicationShutdown {
   constructor(@Inject(OFFLINE_DATABASE) private readonly db: DuckDbDatabase) {}
 
-  onApplicationShutdown(): void {
-    this.db.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
   }
 }

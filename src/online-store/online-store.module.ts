@@ -32,7 +32,7 @@ export class OnlineStoreModule implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    this.db?.close();
+    await this.db?.close();
     if (this.store instanceof RedisOnlineStore) await this.store.close();
   }
 }

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { TempFiles } from '../../src/common/temp-files';
+import { AppConfig } from '../../src/config/app-config';
+import { FeatureCatalog } from '../../src/core/catalog';
+import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
+import { DatasetService } from '../../src/lake/dataset.service';
+import { DuckDbFileConverter } from '../../src/lake/duckdb.file-converter';
+import { LocalObjectStore } from '../../src/lake/local.object-store';
+import { ObjectStore } from '../../src/lake/object-store';
+import { S3ObjectStore } from '../../src/lake/s3.object-store';
+import { RegistryService } from '../../src/registry/registry.service';
+import { TestS3 } from './s3-server';
+
+/** An object store of either kind rooted in `dir` (local) or a prefix of the test bucket (s3). */
+export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, prefix = 'lake'): ObjectStore {
+  if (kind === 'local') return new LocalObjectStore(join(dir, prefix));
+  return new S3ObjectStore(
+    {
+      kind: 's3',
+      uri: `s3://${s3!.bucket}/${prefix}`,
+      bucket: s3!.bucket,
+      prefix,
+      endpoint: s3!.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3!.accessKeyId, secretAccessKey: s3!.secretAccessKey },
+    },
+    join(dir, 'cache'),
+  );
+}
+
+/** DatasetService wired to real adapters, with the registry replaced by a fixed catalog. */
+export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, maxUploadBytes = 2 ** 30): DatasetService {
+  const config = AppConfig.of({ limits: { maxUploadBytes } } as AppConfig);
+  const registry = { catalog: async () => catalog } as unknown as RegistryService;
+  const converter = new DuckDbFileConverter(new DuckDbDatabase(':memory:', dir));
+  return new DatasetService(config, store, converter, registry, new TempFiles(join(dir, 'tmp')));
+}
