@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { DatasetNotFoundError, SchemaMismatchError, UnsupportedMediaTypeError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { DatasetDef } from '../core/definitions';
+import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
 import { ColumnSchema, CONTENT_TYPES, DataFile, DatasetSnapshot, IngestInput } from './dataset-manifest';
@@ -91,10 +92,11 @@ export class DatasetService {
   }
 
   async describe(name: string): Promise<DatasetDetails> {
+    const log = this.log(name);
     const declared = (await this.declaredNames()).includes(name);
-    const ids = await this.log(name).ids();
+    const ids = await log.ids();
     if (!declared && ids.length === 0) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} does not exist`, { dataset: name });
-    const entries = await Promise.all(ids.map((id) => this.log(name).get(id)));
+    const entries = await Promise.all(ids.map((id) => log.get(id)));
     const snapshots = entries.flatMap((e) => (e ? [e.manifest] : []));
     return {
       name,
@@ -115,7 +117,9 @@ export class DatasetService {
     return Promise.all(snapshot.files.map((f) => this.store.localPath(f.key)));
   }
 
+  /** Every read and write goes through here: a name that is not an identifier names no dataset. */
   private log(name: string): ManifestLog<DatasetSnapshot> {
+    if (!isIdentifier(name)) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} does not exist`, { dataset: name });
     return new ManifestLog<DatasetSnapshot>(this.store, `datasets/${name}/snapshots/`);
   }
 

@@ -2,7 +2,12 @@ import { CommitConflictError } from '../common/errors';
 import { ObjectStore } from './object-store';
 
 const ID_WIDTH = 20;
-const MAX_ATTEMPTS = 12;
+
+export interface RetryPolicy {
+  attempts: number;
+  /** First back-off; it doubles per attempt (capped at 1 s) with jitter. */
+  baseDelayMs: number;
+}
 
 export interface LogEntry<T> {
   id: number;
@@ -22,6 +27,7 @@ export class ManifestLog<T> {
   constructor(
     private readonly store: ObjectStore,
     private readonly prefix: string,
+    private readonly retry: RetryPolicy = { attempts: 12, baseDelayMs: 10 },
   ) {}
 
   async ids(): Promise<number[]> {
@@ -63,14 +69,14 @@ export class ManifestLog<T> {
   }
 
   private async commitWithRetries(build: (latest: LogEntry<T> | null, nextId: number) => T): Promise<LogEntry<T>> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       const latest = await this.latest();
       const nextId = (latest?.id ?? 0) + 1;
       const manifest = build(latest, nextId);
       if (await this.store.putIfAbsent(this.key(nextId), JSON.stringify(manifest, null, 1))) return { id: nextId, manifest };
-      await sleep(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random()));
+      await sleep(Math.min(1000, this.retry.baseDelayMs * 2 ** attempt) * (0.5 + Math.random()));
     }
-    throw new CommitConflictError(`could not commit to ${this.prefix} after ${MAX_ATTEMPTS} attempts: too many concurrent writers`);
+    throw new CommitConflictError(`could not commit to ${this.prefix} after ${this.retry.attempts} attempts: too many concurrent writers`);
   }
 
   private key(id: number): string {

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configEnv, loadConfig } from './load-config';
+
+describe('loadConfig', () => {
+  let repo: string;
+  const write = (text: string) => writeFileSync(join(repo, 'featurelake.yaml'), text);
+
+  beforeEach(() => (repo = mkdtempSync(join(tmpdir(), 'fl-config-'))));
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  it('reads the example project file, resolving paths against the repo folder', () => {
+    const config = loadConfig(join(__dirname, '../../feature-repo'), {});
+    const root = join(__dirname, '../..');
+    expect(config).toMatchObject({
+      project: 'flights',
+      lake: { kind: 'local', rootDir: join(root, '.featurelake/lake') },
+      offlinePath: join(root, '.featurelake/offline.duckdb'),
+      online: { type: 'embedded', path: join(root, '.featurelake/online.duckdb') },
+      stateDir: join(root, '.featurelake'),
+    });
+  });
+
+  it('lets the environment override the file', () => {
+    write('project: p\nlake:\n  uri: file://lake\nonline:\n  type: embedded\n');
+    const config = loadConfig(
+      repo,
+      configEnv({
+        FEATURELAKE_LAKE_URI: 's3://bucket/some/prefix/',
+        FEATURELAKE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+        AWS_ACCESS_KEY_ID: 'id',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        FEATURELAKE_ONLINE_TYPE: 'redis',
+        FEATURELAKE_REDIS_URL: 'redis://10.0.0.1:6380',
+        UNRELATED: 'ignored',
+      }),
+    );
+    expect(config.lake).toMatchObject({
+      kind: 's3',
+      bucket: 'bucket',
+      prefix: 'some/prefix',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+    });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://10.0.0.1:6380' });
+  });
+
+  it('reads S3 options and a Redis online store from the file', () => {
+    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { endpoint: "http://minio:9000", region: eu-west-1, force_path_style: false }\nonline: { type: redis, url: "redis://r:6379" }\n');
+    const config = loadConfig(repo, {});
+    expect(config.lake).toMatchObject({ kind: 's3', bucket: 'bkt', prefix: '', region: 'eu-west-1', forcePathStyle: false });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://r:6379' });
+  });
+
+  it('lists every problem at once, naming file and field', () => {
+    write('project: my-project\nlake:\n  uri: ftp://x\nonline:\n  type: memcached\nsurprise: 1\n');
+    const error = (() => {
+      try {
+        loadConfig(repo, {});
+      } catch (e) {
+        return e as { code: string; message: string };
+      }
+    })();
+    expect(error?.code).toBe('CONFIG_INVALID');
+    const lines = error!.message.split('\n').map((l) => l.replace(/^.*featurelake\.yaml: /, ''));
+    expect(lines.sort()).toEqual([
+      'lake.uri: must be file://PATH or s3://BUCKET/PREFIX, got "ftp://x" (line 3)',
+      'online.type: must be embedded or redis, got "memcached" (line 5)',
+      'project: must be an identifier (letters, digits, _) (line 1)',
+      'surprise: unknown field (allowed: project, lake, offline, online, registry) (line 6)',
+    ]);
+  });
+
+  it('says where it looked when there is no project file', () => {
+    expect(() => loadConfig(join(repo, 'missing'), {})).toThrow(/featurelake\.yaml: not found; --repo must name a feature repo folder/);
+  });
+});

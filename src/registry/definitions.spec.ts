@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FieldIssue, formatIssue } from '../common/field-reader';
+import { parseDefinitionsFile } from './definitions-parser';
+import { assembleDefinitions } from './definitions-validator';
+
+function check(files: Record<string, string>): { issues: string[]; definitions: ReturnType<typeof assembleDefinitions> } {
+  const issues: FieldIssue[] = [];
+  const parsed = Object.entries(files).map(([name, text]) => parseDefinitionsFile(name, text, issues));
+  const definitions = assembleDefinitions('p', parsed);
+  return { issues: issues.map(formatIssue), definitions };
+}
+
+const BASE = `
+entities:
+  - name: airport
+    join_keys: [airport]
+    value_type: string
+datasets:
+  - name: flights
+    timestamp_field: date
+feature_views:
+  - name: airport_daily
+    entities: [airport]
+    source: flights
+    ttl: 2d
+    sql: SELECT 1
+    features:
+      - { name: avg_delay, type: float64 }
+`;
+
+describe('feature repo definitions', () => {
+  it('reads the example repo without a problem', () => {
+    const text = readFileSync(join(__dirname, '../../feature-repo/flights.yaml'), 'utf8');
+    const { issues, definitions } = check({ 'feature-repo/flights.yaml': text });
+    expect(issues).toEqual([]);
+    expect(definitions.featureViews.map((v) => [v.name, v.ttlSeconds])).toEqual([
+      ['airport_daily', 172800],
+      ['airport_info', null],
+      ['route_weekly', 1209600],
+    ]);
+    expect(definitions.entities.find((e) => e.name === 'route')?.joinKeys).toEqual([
+      { name: 'origin', type: 'string' },
+      { name: 'destination', type: 'string' },
+    ]);
+  });
+
+  it('names the file, the field path and the line of each problem', () => {
+    const { issues } = check({ 'feature-repo/flights.yaml': BASE.replace('ttl: 2d', 'ttl: 2x') });
+    expect(issues).toEqual(['feature-repo/flights.yaml: feature_views[0].ttl: invalid duration "2x" (use a whole number followed by s, m, h, d or w, e.g. 2d) (line 13)']);
+  });
+
+  it.each([
+    [BASE.replace('value_type: string', 'value_type: text'), /entities\[0\]\.value_type: unknown type "text"/],
+    [BASE.replace('type: float64', 'type: decimal'), /feature_views\[0\]\.features\[0\]\.type: unknown type "decimal"/],
+    [BASE.replace('entities: [airport]\n    source', 'entities: [nope]\n    source'), /feature_views\[0\]\.entities\[0\]: unknown entity "nope"/],
+    [BASE.replace('source: flights', 'source: trains'), /feature_views\[0\]\.source: unknown dataset "trains"/],
+    [BASE.replace('name: avg_delay', 'name: airport'), /features\[0\]\.name: airport is a join key or a reserved column name/],
+    [BASE.replace('name: airport_daily', 'name: airport-daily'), /feature_views\[0\]\.name: "airport-daily" is not an identifier/],
+    [BASE.replace('    ttl: 2d', '    tll: 2d'), /feature_views\[0\]\.tll: unknown field/],
+    [BASE + 'feature_services:\n  - name: s\n    features: [airport_daily:nope]\n', /feature_services\[0\]\.features\[0\]: feature view airport_daily has no feature "nope"/],
+    [BASE + 'feature_services:\n  - name: s\n    features: [trains]\n', /feature_services\[0\]\.features\[0\]: unknown feature view "trains"/],
+    [BASE + 'surprise: 1\n', /flights\.yaml: surprise: unknown field/],
+    [BASE.replace('    sql: SELECT 1\n', '').replace('timestamp_field: date', 'description: static'), /source: dataset flights has no timestamp_field/],
+    ['entities: [', /invalid YAML/],
+    [BASE.replace('    features:\n      - { name: avg_delay, type: float64 }\n', ''), /feature_views\[0\]\.features: is required/],
+  ])('reports a problem in %#', (text, message) => {
+    const { issues } = check({ 'flights.yaml': text });
+    expect(issues.join('\n')).toMatch(message);
+  });
+
+  it('refuses a name defined twice, naming where the first one is', () => {
+    const { issues } = check({ 'a.yaml': BASE, 'b.yaml': 'entities:\n  - name: airport\n    join_keys: [airport]\n    value_type: string\n' });
+    expect(issues).toEqual(['b.yaml: entities[0].name: entity airport is already defined at a.yaml: entities[0] (line 2)']);
+  });
+
+  it('refuses one join key with two types across entities', () => {
+    const other = 'entities:\n  - name: gate\n    join_keys: [airport]\n    value_type: int64\n';
+    const { issues } = check({ 'a.yaml': BASE, 'b.yaml': other });
+    expect(issues.join('\n')).toMatch(/join key airport is int64 here but string in entity airport/);
+  });
+
+  it('accepts join keys with a type each', () => {
+    const text = 'entities:\n  - name: trip\n    join_keys: [{ name: city, type: string }, { name: zone, type: int32 }]\n';
+    const { issues, definitions } = check({ 'a.yaml': text });
+    expect(issues).toEqual([]);
+    expect(definitions.entities[0].joinKeys).toEqual([{ name: 'city', type: 'string' }, { name: 'zone', type: 'int32' }]);
+  });
+});

@@ -1,0 +1,55 @@
+import { testCatalog } from '../../test/support/catalog';
+import { InMemoryOnlineStore } from '../../test/support/fakes';
+import { AppConfig } from '../config/app-config';
+import { encodeEntityKey } from '../core/entity-key';
+import { nowMicros } from '../core/timestamp';
+import { RegistryService } from '../registry/registry.service';
+import { OnlineFeaturesService } from './online-features.service';
+
+describe('OnlineFeaturesService (fake online store)', () => {
+  const catalog = testCatalog();
+  const store = new InMemoryOnlineStore();
+  const config = AppConfig.of({ limits: { maxOnlineRows: 100 } } as AppConfig);
+  const service = new OnlineFeaturesService(config, { catalog: async () => catalog } as unknown as RegistryService, store);
+  const hour = 3_600_000_000n;
+  const now = nowMicros();
+
+  beforeAll(async () => {
+    const drivers = catalog.view('driver_stats');
+    const values = (rating: number | null) => [rating, 10n, true, 0n, 'n', 1, 0.5];
+    await store.write('test', drivers, [
+      { entityKey: encodeEntityKey([1n])!, eventTimestamp: now - hour / 2n, createdTimestamp: null, values: values(4.5) },
+      { entityKey: encodeEntityKey([2n])!, eventTimestamp: now - 2n * hour, createdTimestamp: null, values: values(3.0) },
+      { entityKey: encodeEntityKey([3n])!, eventTimestamp: now - hour / 2n, createdTimestamp: null, values: values(null) },
+    ]);
+    await store.write('test', catalog.view('zone_stats'), [{ entityKey: encodeEntityKey(['berlin', 7])!, eventTimestamp: 0n, createdTimestamp: null, values: [0.25] }]);
+  });
+
+  it('answers column-major with join keys first, statuses by ttl, from one store read', async () => {
+    store.reads = 0;
+    const response = await service.get({
+      features: ['driver_stats:rating', 'zone_stats:demand', 'driver_stats:trips'],
+      entities: { driver_id: [1, 2, 3, 4], city: ['berlin', 'berlin', 'x', 'berlin'], zone: [7, 7, 7, 7] },
+    });
+    expect(store.reads).toBe(1);
+    expect(response.metadata.feature_names).toEqual(['driver_id', 'city', 'zone', 'rating', 'demand', 'trips']);
+    const [ids, , , rating, demand, trips] = response.results;
+    expect(ids.values).toEqual([1n, 2n, 3n, 4n]);
+    expect(rating.statuses).toEqual(['PRESENT', 'OUTSIDE_MAX_AGE', 'NULL_VALUE', 'NOT_FOUND']);
+    expect(rating.values).toEqual([4.5, null, null, null]);
+    expect(demand.values).toEqual([0.25, 0.25, null, 0.25]); // no ttl: never too old
+    expect(demand.event_timestamps[0]).toBe('1970-01-01T00:00:00Z');
+    expect(trips.values).toEqual([10n, null, 10n, null]);
+  });
+
+  it('names features view__feature on request', async () => {
+    const response = await service.get({ features: ['zone_stats:demand'], fullFeatureNames: true, entities: { city: ['berlin'], zone: [7] } });
+    expect(response.metadata.feature_names).toEqual(['city', 'zone', 'zone_stats__demand']);
+  });
+
+  it('refuses more entity rows than the limit', async () => {
+    await expect(service.get({ features: ['zone_stats:demand'], entities: { city: Array(101).fill('a'), zone: Array(101).fill(1) } })).rejects.toMatchObject({
+      code: 'INVALID_ENTITY_KEYS',
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import { ObjectStore } from '../../src/lake/object-store';
+import { ResolvedView } from '../../src/core/catalog';
+import { orderPrefix, OnlineRecord } from '../../src/core/online-record';
+import { OnlineReadRequest, OnlineStore, recordKey } from '../../src/online-store/online-store';
+
+/** ObjectStore in memory; several instances may share one `objects` map to play separate processes. */
+export class InMemoryObjectStore extends ObjectStore {
+  constructor(
+    readonly objects = new Map<string, Buffer>(),
+    readonly location = 'memory://lake',
+  ) {
+    super();
+  }
+  async put(key: string, body: Buffer | string) {
+    this.objects.set(key, Buffer.from(body));
+  }
+  async putFile(key: string) {
+    this.objects.set(key, Buffer.from('file'));
+  }
+  async putIfAbsent(key: string, body: Buffer | string) {
+    await Promise.resolve(); // let concurrent writers interleave, as they would over a network
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, Buffer.from(body));
+    return true;
+  }
+  async get(key: string) {
+    return this.objects.get(key) ?? null;
+  }
+  async list(prefix: string) {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async listFolders(prefix: string) {
+    return [...new Set((await this.list(prefix)).map((k) => k.slice(prefix.length).split('/')[0]))];
+  }
+  async delete(keys: string[]) {
+    keys.forEach((k) => this.objects.delete(k));
+  }
+  async localPath(key: string) {
+    return `/memory/${key}`;
+  }
+  async size(key: string) {
+    return this.objects.get(key)?.length ?? null;
+  }
+}
+
+/** OnlineStore in memory that keeps the contract (newer wins) and counts reads. */
+export class InMemoryOnlineStore extends OnlineStore {
+  readonly records = new Map<string, OnlineRecord>();
+  reads = 0;
+  writes: OnlineRecord[][] = [];
+
+  async write(project: string, view: ResolvedView, records: OnlineRecord[]) {
+    this.writes.push(records);
+    for (const record of records) {
+      const key = recordKey(project, view, record.entityKey);
+      const old = this.records.get(key);
+      const version = (r: OnlineRecord) => orderPrefix(r.eventTimestamp, r.createdTimestamp);
+      if (!old || version(old) <= version(record)) this.records.set(key, record);
+    }
+  }
+  async read(project: string, requests: OnlineReadRequest[]) {
+    this.reads++;
+    return requests.map(({ view, entityKeys }) => entityKeys.map((k) => (k === null ? null : this.records.get(recordKey(project, view, k)) ?? null)));
+  }
+  async ping() {}
+}
