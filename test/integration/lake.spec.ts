@@ -25,18 +25,20 @@ describe.each(['local', 's3'] as const)('lake datasets on %s', (kind) => {
   let s3: TestS3 | undefined;
   let store: ObjectStore;
   let datasets: DatasetService;
+  let closeDatasets: () => Promise<void>;
   let sample: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-lake-'));
     if (kind === 's3') s3 = await startS3();
     store = objectStore(kind, dir, s3);
-    datasets = datasetService(store, catalog, dir);
+    ({ datasets, close: closeDatasets } = datasetService(store, catalog, dir));
     sample = join(dir, 'flights-sample.parquet');
     await writeFile(sample, `SELECT * FROM read_parquet('${FLIGHTS}') WHERE date < TIMESTAMP '2001-01-03'`);
   });
 
   afterAll(async () => {
+    await closeDatasets();
     if (store instanceof S3ObjectStore) store.destroy();
     await s3?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -30,9 +30,10 @@ export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, pref
 }
 
 /** DatasetService wired to real adapters, with the registry replaced by a fixed catalog. */
-export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, maxUploadBytes = 2 ** 30): DatasetService {
+export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, maxUploadBytes = 2 ** 30): { datasets: DatasetService; close: () => Promise<void> } {
   const config = AppConfig.of({ limits: { maxUploadBytes } } as AppConfig);
   const registry = { catalog: async () => catalog } as unknown as RegistryService;
-  const converter = new DuckDbFileConverter(new DuckDbDatabase(':memory:', dir));
-  return new DatasetService(config, store, converter, registry, new TempFiles(join(dir, 'tmp')));
+  const db = new DuckDbDatabase(':memory:', dir);
+  const datasets = new DatasetService(config, store, new DuckDbFileConverter(db), registry, new TempFiles(join(dir, 'tmp')));
+  return { datasets, close: () => db.close() };
 }

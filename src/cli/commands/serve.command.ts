@@ -15,7 +15,11 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
       await app.listen(Number(options.port), options.host);
       const url = (await app.getUrl()).replace('[::1]', 'localhost');
       writeServerFile(config.stateDir, { pid: process.pid, url, startedAt: new Date().toISOString() });
-      process.on('exit', () => removeServerFile(config.stateDir, process.pid));
+      // Nest's shutdown hooks close the app on SIGINT/SIGTERM and then re-raise the signal, so
+      // 'exit' handlers do not run: remove the address file before they do.
+      const forget = () => removeServerFile(config.stateDir, process.pid);
+      process.on('exit', forget);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, forget);
       console.log(`featurelake serving project ${config.project} at ${url} (OpenAPI: ${url}/docs)`);
     });
 }

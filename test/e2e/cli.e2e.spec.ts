@@ -1,0 +1,117 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
+import { EXAMPLE_REPO, AIRPORTS_CSV } from '../support/app';
+import { featurelake, startServer, stopServer, waitForHealth } from '../support/cli';
+import { query, writeFile } from '../support/duckdb-files';
+import { freePort } from '../support/free-port';
+
+/** The `featurelake` binary as a user runs it, on a copy of the example repo (embedded defaults). */
+describe('featurelake CLI', () => {
+  let dir: string;
+  let repo: string;
+  let server: ChildProcess | undefined;
+  const run = (...args: string[]) => featurelake(repo, args);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fl-cli-'));
+    repo = join(dir, 'feature-repo');
+    mkdirSync(repo);
+    copyFileSync(join(EXAMPLE_REPO, 'featurelake.yaml'), join(repo, 'featurelake.yaml'));
+    copyFileSync(join(EXAMPLE_REPO, 'flights.yaml'), join(repo, 'flights.yaml'));
+    await writeFile(
+      join(dir, 'flights.csv'),
+      `SELECT * FROM (VALUES
+         (TIMESTAMP '2001-01-01 08:00', 10, 700, 'ORD', 'LGA'),
+         (TIMESTAMP '2001-01-01 09:00', 20, 700, 'ORD', 'LGA'),
+         (TIMESTAMP '2001-01-02 09:00', -5, 1500, 'ATL', 'LAX')) AS f(date, delay, distance, origin, destination)`,
+    );
+  });
+
+  afterAll(async () => {
+    if (server) await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans, applies, and then has nothing more to apply', () => {
+    const plan = run('plan');
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('Registry version: none applied yet');
+    expect(plan.stdout).toContain('+ feature_view airport_daily');
+    expect(run('apply').stdout).toContain('Applied registry version 1 (project flights).');
+    expect(run('plan').stdout).toContain('No changes');
+  });
+
+  it('ingests CSV files and lists the datasets', () => {
+    const ingest = run('ingest', 'flights', join(dir, 'flights.csv'));
+    expect(ingest.stdout).toMatch(/Ingested 3 rows into flights as snapshot 1 \(3 rows in all, events 2001-01-01T08:00:00Z … 2001-01-02T09:00:00Z\)/);
+    expect(run('ingest', 'airports', AIRPORTS_CSV).status).toBe(0);
+    expect(run('datasets').stdout).toMatch(/flights\s+1\s+3\s+1\s+2001-01-01T08:00:00Z … 2001-01-02T09:00:00Z/);
+  });
+
+  it('materializes, then serves online features and a point-in-time training set', async () => {
+    // airport_info is static: its rows are stamped 2000-01-01, so the window starts there.
+    const materialize = run('materialize', '2000-01-01', '2001-01-05', '--views', 'airport_daily,airport_info');
+    expect(materialize.stdout).toMatch(/airport_daily\s+1\s+2000-01-01T00:00:00Z\s+2001-01-05T00:00:00Z\s+2\s+2/);
+    const online = run('get-online-features', '--features', 'airport_daily:departures,airport_info:state', '--entity', 'airport=ORD,ZZZ', '--json');
+    const body = JSON.parse(online.stdout);
+    expect(body.metadata.feature_names).toEqual(['airport', 'departures', 'state']);
+    expect(body.results[1]).toMatchObject({ values: [null, null], statuses: ['OUTSIDE_MAX_AGE', 'NOT_FOUND'] });
+    expect(body.results[2].values).toEqual(['IL', null]);
+    const table = run('get-online-features', '--features', 'airport_info:state', '--entity', 'airport=ORD');
+    expect(table.stdout).toMatch(/airport\s+state\n-+\s+-+\nORD\s+IL/);
+
+    writeFileSync(join(dir, 'spine.csv'), 'airport,event_timestamp,label\nORD,2001-01-02T12:00:00Z,1\nORD,2001-01-01T12:00:00Z,0\n');
+    const out = join(dir, 'training.parquet');
+    const historical = run('get-historical-features', '--features', 'airport_daily:departures,airport_daily:avg_delay', '--entities', join(dir, 'spine.csv'), '--output', out);
+    expect(historical.stdout).toContain('Wrote 2 rows');
+    const rows = await query(`SELECT airport, label::INTEGER AS label, departures::INTEGER AS departures, avg_delay FROM read_parquet('${out}')`);
+    expect(rows).toEqual([
+      { airport: 'ORD', label: 1, departures: 2, avg_delay: 15 },
+      { airport: 'ORD', label: 0, departures: null, avg_delay: null },
+    ]);
+  });
+
+  it('fails with a stable code and exit status 1 on bad input', () => {
+    const missing = run('ingest', 'nope', join(dir, 'flights.csv'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^error \[DATASET_NOT_FOUND\]: dataset "nope" is not declared/);
+    expect(run('materialize', 'soon', '2001-01-05').stderr).toMatch(/^error \[INVALID_TIMESTAMP\]: START: "soon"/);
+    expect(run('ingest', 'flights', join(dir, 'flights.txt')).stderr).toMatch(/^error \[VALIDATION_FAILED\]: .*flights\.txt: unknown format/);
+    const badRepo = join(dir, 'bad-repo');
+    mkdirSync(badRepo);
+    copyFileSync(join(repo, 'featurelake.yaml'), join(badRepo, 'featurelake.yaml'));
+    writeFileSync(join(badRepo, 'flights.yaml'), readFileSync(join(repo, 'flights.yaml'), 'utf8').replace('ttl: 2d', 'ttl: 2 days'));
+    const invalid = featurelake(badRepo, ['apply']);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toMatch(/error \[FEATURE_REPO_INVALID\][\s\S]*flights\.yaml: feature_views\[0\]\.ttl: invalid duration "2 days"/);
+    expect(featurelake(join(dir, 'nowhere'), ['plan']).stderr).toMatch(/error \[CONFIG_INVALID\]: .*featurelake\.yaml: not found/);
+  });
+
+  it('names the running server instead of failing on a DuckDB lock, while lake-only commands keep working', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = startServer(repo, port);
+    await waitForHealth(url, server);
+    // Make the server open the offline store.
+    const response = await fetch(`${url}/materialize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ start_ts: '2001-01-01', end_ts: '2001-01-05', feature_views: ['airport_daily'] }),
+    });
+    expect(response.status).toBe(200);
+    const locked = run('materialize', '2001-01-01', '2001-01-05');
+    expect(locked.status).toBe(1);
+    expect(locked.stderr).toContain(`error [OFFLINE_STORE_LOCKED]: `);
+    expect(locked.stderr).toContain(`is held open by the featurelake server at ${url} (pid ${server.pid}); send this request to its HTTP API`);
+    expect(run('ingest', 'flights', join(dir, 'flights.csv')).stdout).toContain('as snapshot 2');
+    expect(run('apply').status).toBe(0);
+    const stateDir = join(dir, '.featurelake');
+    expect(existsSync(join(stateDir, 'server.json'))).toBe(true);
+    await stopServer(server);
+    server = undefined;
+    expect(existsSync(join(stateDir, 'server.json'))).toBe(false);
+    expect(run('materialize', '2001-01-01', '2001-01-05').status).toBe(0);
+  });
+});

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanEnv } from '../support/cli';
+
+/** `npm run quickstart` as the README promises it: 3M real flights end to end on the embedded defaults. */
+describe('quickstart', () => {
+  let state: string;
+  beforeAll(() => (state = mkdtempSync(join(tmpdir(), 'fl-quickstart-'))));
+  afterAll(() => rmSync(state, { recursive: true, force: true }));
+
+  it('runs every step, and the online values equal the latest in-ttl offline values', () => {
+    const result = spawnSync(process.execPath, [join(__dirname, '../../scripts/quickstart.js')], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), QUICKSTART_STATE_DIR: state },
+      timeout: 180_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/Ingested 2,99\d,\d{3} rows into flights as snapshot 1/);
+    expect(out).toMatch(/airport_daily\s+1\s+\S+\s+\S+\s+39,\d{3}\s+2\d\d\s/);
+    const check = /online vs offline \(latest in-ttl values at .*\): (\d+)\/(\d+) values equal/.exec(out);
+    expect(check).not.toBeNull();
+    expect(check![1]).toBe(check![2]);
+    expect(Number(check![2])).toBe(40);
+    // Every served value of the five busiest airports is fresh: none of them is missing or too old.
+    expect(out).not.toMatch(/OUTSIDE_MAX_AGE|NOT_FOUND/);
+    expect(out).toContain('Wrote 100,000 rows');
+    expect(out).toMatch(/Step timings[\s\S]*total\s+\d+\.\d\d s/);
+  });
+});
