@@ -1,9 +1,9 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { jsonBodyParser } from './common/json-body';
+import { registerBodyParsers } from './common/fastify-body';
 import { AppConfig } from './config/app-config';
 
 export interface HttpAppOptions {
@@ -11,25 +11,28 @@ export interface HttpAppOptions {
 }
 
 /**
- * Builds the HTTP application (not yet listening): JSON bodies only for application/json (data
- * uploads stay unparsed streams), OpenAPI at /docs, and every error as `{ code, message }`.
+ * Builds the HTTP application (not yet listening) on Fastify — chosen over Express by
+ * measurement (bench/README.md): JSON bodies only for JSON content types (data uploads stay
+ * unread streams), OpenAPI at /docs, and every error as `{ code, message }`.
  */
 export async function createHttpApp(config: AppConfig, options: HttpAppOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  const adapter = new FastifyAdapter({ bodyLimit: config.limits.maxJsonBytes, maxParamLength: 200 });
+  registerBodyParsers(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
     logger: options.logger ?? ['warn', 'error'],
   });
-  app.use(jsonBodyParser(config.limits.maxJsonBytes));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('featurelake')
-      .setDescription('Feature store with its own data lake. /get-online-features, /materialize, /materialize-incremental and /health speak Feast\'s feature-server format.')
+      .setDescription("Feature store with its own data lake. /get-online-features, /materialize, /materialize-incremental and /health speak Feast's feature-server format.")
       .setVersion('0.1.0')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
   await app.init();
+  await adapter.getInstance().ready();
   return app;
 }

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './errors';
 
 export interface ErrorBody {
@@ -9,16 +9,19 @@ export interface ErrorBody {
 }
 
 /** Maps any error to a status and a `{ code, message, details }` body; the one place that does so. */
-export function toErrorResponse(error: unknown, request?: Pick<Request, 'method' | 'path'>): { status: number; body: ErrorBody } {
+/** Framework errors that carry only a status, by the code we report for them. */
+const STATUS_CODES: Record<number, string> = { 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+
+export function toErrorResponse(error: unknown, request?: Pick<FastifyRequest, 'method' | 'url'>): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {
     return { status: error.status, body: { code: error.code, message: error.message, details: error.details } };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     if (status === 404 && request) {
-      return { status, body: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.path}` } };
+      return { status, body: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } };
     }
-    return { status, body: { code: status === 404 ? 'NOT_FOUND' : `HTTP_${status}`, message: error.message } };
+    return { status, body: { code: STATUS_CODES[status] ?? `HTTP_${status}`, message: error.message } };
   }
   return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'internal error; the server log has the details' } };
 }
@@ -29,14 +32,14 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request>();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
     const { status, body } = toErrorResponse(error, request);
-    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${(error as Error)?.stack ?? String(error)}`);
-    if (response.headersSent) {
-      response.destroy(); // a streamed body broke half-way: cut the connection rather than send a lie
+    if (status >= 500) this.logger.error(`${request.method} ${request.url}: ${(error as Error)?.stack ?? String(error)}`);
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy(); // a streamed body broke half-way: cut the connection rather than send a lie
       return;
     }
-    response.status(status).json(body);
+    void reply.status(status).type('application/json').send(body);
   }
 }

@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { map, Observable } from 'rxjs';
 import { stringifyJson } from '../core/json';
 
@@ -17,7 +17,7 @@ export class RawJsonInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map((body: unknown) => {
         if (!(body instanceof RawJson)) return body;
-        context.switchToHttp().getResponse<Response>().type('application/json');
+        void context.switchToHttp().getResponse<FastifyReply>().type('application/json');
         return stringifyJson(body.value);
       }),
     );

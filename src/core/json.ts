@@ -12,6 +12,10 @@ function write(value: unknown, out: string[]): void {
   if (typeof value === 'bigint') {
     out.push(value.toString());
   } else if (Array.isArray(value)) {
+    if (isFlatWithoutBigInt(value)) {
+      out.push(JSON.stringify(value)); // the common case (a column of numbers or text): native speed
+      return;
+    }
     out.push('[');
     value.forEach((item, i) => {
       if (i > 0) out.push(',');
@@ -40,6 +44,14 @@ function writeObject(value: Record<string, unknown>, out: string[]): void {
     write(item, out);
   }
   out.push('}');
+}
+
+function isFlatWithoutBigInt(items: unknown[]): boolean {
+  for (const item of items) {
+    const type = typeof item;
+    if (type === 'bigint' || (type === 'object' && item !== null)) return false;
+  }
+  return true;
 }
 
 /** True when a value tree holds a bigint anywhere (so the fast native path cannot be used). */

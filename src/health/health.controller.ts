@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { HealthService } from './health.service';
 
 @ApiTags('health')
@@ -10,9 +10,9 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: '200 when the server and its online store answer; 503 (degraded) otherwise.' })
-  async check(@Res({ passthrough: true }) response: Response) {
+  async check(@Res({ passthrough: true }) response: FastifyReply) {
     const report = await this.health.check();
-    if (report.status !== 'ok') response.status(503);
+    if (report.status !== 'ok') void response.status(503);
     return report;
   }
 }

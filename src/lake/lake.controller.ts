@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DatasetService } from './dataset.service';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
@@ -25,7 +25,7 @@ export class LakeController {
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')
   @ApiOperation({ summary: 'Ingest the request body (Parquet, CSV or JSON Lines, by Content-Type) as a new snapshot.' })
-  async ingest(@Param('name') name: string, @Req() request: Request, @Headers('content-type') contentType?: string) {
-    return toSnapshotBody(await this.datasets.ingestStream(name, request, contentType));
+  async ingest(@Param('name') name: string, @Req() request: FastifyRequest, @Headers('content-type') contentType?: string) {
+    return toSnapshotBody(await this.datasets.ingestStream(name, request.raw, contentType));
   }
 }

@@ -6,7 +6,7 @@ import { resolveSelection, SelectionRequest } from '../core/feature-selection';
 import { fieldStatus, FieldStatus } from '../core/online-status';
 import { OnlineRecord } from '../core/online-record';
 import { formatTimestamp, Micros, nowMicros } from '../core/timestamp';
-import { toJsonValue, Value } from '../core/value-types';
+import { toJsonValue, Value, ValueType } from '../core/value-types';
 import { OnlineStore } from '../online-store/online-store';
 import { RegistryService } from '../registry/registry.service';
 
@@ -46,11 +46,11 @@ export class OnlineFeaturesService {
       statuses: col.values.map(() => 'PRESENT' as const),
       event_timestamps: col.values.map(() => NO_TIMESTAMP),
     }));
+    const views = selection.views.map(({ view }, i) => recordStates(records[i], view.def.ttlSeconds, now));
     for (const column of selection.columns) {
       const viewIndex = selection.views.findIndex((v) => v.view.def.name === column.viewName);
-      const { view } = selection.views[viewIndex];
-      const featureIndex = view.def.features.indexOf(column.feature);
-      results.push(featureColumn(records[viewIndex], featureIndex, column.feature.type, view.def.ttlSeconds, now));
+      const featureIndex = selection.views[viewIndex].view.def.features.indexOf(column.feature);
+      results.push(featureColumn(records[viewIndex], views[viewIndex], featureIndex, column.feature.type));
     }
     return { metadata: { feature_names: [...rows.columns.map((c) => c.key.name), ...selection.columns.map((c) => c.name)] }, results };
   }
@@ -61,20 +61,41 @@ function entityKeysFor(rows: EntityRows, keyNames: string[]): (string | null)[] 
   return Array.from({ length: rows.rowCount }, (_, row) => encodeEntityKey(columns.map((values) => values[row])));
 }
 
+/** Per record of one view: found or not, within ttl or not, and its event time as text (computed once). */
+interface RecordState {
+  status: 'NOT_FOUND' | 'OUTSIDE_MAX_AGE' | 'FOUND';
+  timestamp: string;
+}
+
+function recordStates(records: (OnlineRecord | null)[], ttlSeconds: number | null, now: Micros): RecordState[] {
+  let lastMicros: Micros | undefined;
+  let lastText = NO_TIMESTAMP;
+  return records.map((record) => {
+    if (!record) return { status: 'NOT_FOUND', timestamp: NO_TIMESTAMP };
+    // Rows of one materialization share event times: format each distinct one once.
+    if (record.eventTimestamp !== lastMicros) {
+      lastMicros = record.eventTimestamp;
+      lastText = formatTimestamp(record.eventTimestamp);
+    }
+    const status = fieldStatus(record.eventTimestamp, 0, ttlSeconds, now) === 'OUTSIDE_MAX_AGE' ? 'OUTSIDE_MAX_AGE' : 'FOUND';
+    return { status, timestamp: lastText };
+  });
+}
+
 function featureColumn(
   records: (OnlineRecord | null)[],
+  states: RecordState[],
   featureIndex: number,
-  type: Parameters<typeof toJsonValue>[1],
-  ttlSeconds: number | null,
-  now: Micros,
+  type: ValueType,
 ): OnlineFeaturesResponse['results'][number] {
   const column: OnlineFeaturesResponse['results'][number] = { values: [], statuses: [], event_timestamps: [] };
-  for (const record of records) {
-    const value = record ? record.values[featureIndex] : null;
-    const status = fieldStatus(record?.eventTimestamp ?? null, value, ttlSeconds, now);
-    column.values.push(status === 'PRESENT' ? toJsonValue(value, type) : null);
-    column.statuses.push(status);
-    column.event_timestamps.push(record ? formatTimestamp(record.eventTimestamp) : NO_TIMESTAMP);
-  }
+  records.forEach((record, i) => {
+    const { status, timestamp } = states[i];
+    const value = status === 'FOUND' ? (record as OnlineRecord).values[featureIndex] : null;
+    const fieldState: FieldStatus = status !== 'FOUND' ? status : value === null ? 'NULL_VALUE' : 'PRESENT';
+    column.values.push(fieldState === 'PRESENT' ? toJsonValue(value, type) : null);
+    column.statuses.push(fieldState);
+    column.event_timestamps.push(timestamp);
+  });
   return column;
 }

@@ -25,7 +25,8 @@ const ONE = { airport: ['ORD'] };
 
 const CASES: Case[] = [
   { name: 'malformed JSON', method: 'post', path: '/get-online-features', raw: { type: 'application/json', data: '{"features": [' }, status: 400, code: 'MALFORMED_JSON' },
-  { name: 'a body that is not an object', method: 'post', path: '/materialize', raw: { type: 'application/json', data: '"text"' }, status: 400, code: 'MALFORMED_JSON' },
+  { name: 'a body that is not JSON', method: 'post', path: '/get-online-features', raw: { type: 'text/plain', data: 'features=x' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: /application\/json/ },
+  { name: 'a body that is not an object', method: 'post', path: '/materialize', raw: { type: 'application/json', data: '"text"' }, status: 400, code: 'VALIDATION_FAILED' },
   { ...online({ features: ['nope:avg_delay'], entities: ONE }), name: 'an unknown feature view', status: 404, code: 'FEATURE_VIEW_NOT_FOUND', message: /nope/ },
   { ...online({ features: ['airport_daily:nope'], entities: ONE }), name: 'an unknown feature', status: 404, code: 'FEATURE_NOT_FOUND', message: /airport_daily has no feature "nope"/ },
   { ...online({ feature_service: 'nope', entities: ONE }), name: 'an unknown feature service', status: 404, code: 'FEATURE_SERVICE_NOT_FOUND' },

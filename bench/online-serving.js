@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Benchmark 1: online serving with Redis. For 1 entity × 10 features, 1 × 50 (5 views) and
+ * 100 × 50, wrk measures peak requests/s and p50/p99 latency of featurelake's
+ * /get-online-features against a bare Node http + ioredis server doing the same Redis reads and
+ * returning the same JSON (bench/baseline-online-server.js), in the same run, alternating.
+ * Then p99 of 1 × 50 at half of featurelake's peak rate (open loop, fixed rate).
+ *
+ * Usage: npm run build && node bench/online-serving.js [--seconds 5] [--rounds 3]
+ * Needs: redis-server, wrk (apt-get install wrk).
+ */
+const { mkdtempSync, readFileSync, readdirSync, rmSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { ROOT, BIN, freePort, startRedis, featurelake, startHttp, stop } = require('./lib/processes');
+const { wrk, fixedRate, median } = require('./lib/load');
+const { writeRepo, writeEvents } = require('./lib/bench-repo');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const SECONDS = option('seconds', 5);
+const ROUNDS = option('rounds', 3);
+const USERS = 10000;
+
+const SCENARIOS = [
+  { name: '1 entity × 10 features', body: { feature_service: 'fs10', entities: { user_id: [4242] } } },
+  { name: '1 entity × 50 features (5 views)', body: { feature_service: 'fs50', entities: { user_id: [4242] } } },
+  { name: '100 entities × 50 features', body: { feature_service: 'fs50', entities: { user_id: Array.from({ length: 100 }, (_, i) => i * 97) } } },
+];
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-bench-online-'));
+  const redis = await startRedis();
+  const children = [];
+  try {
+    const repo = writeRepo(dir, { redisUrl: redis.url });
+    await writeEvents(path.join(dir, 'events.parquet'), USERS);
+    featurelake(repo, {}, 'apply');
+    featurelake(repo, {}, 'ingest', 'events', path.join(dir, 'events.parquet'));
+    featurelake(repo, {}, 'materialize-incremental', new Date().toISOString());
+    const registryDir = path.join(dir, 'lake', 'registry', 'versions');
+    const registryFile = path.join(registryDir, readdirSync(registryDir).sort().at(-1));
+
+    const ours = { name: 'featurelake', url: `http://127.0.0.1:${await freePort()}` };
+    const base = { name: 'baseline', url: `http://127.0.0.1:${await freePort()}` };
+    children.push(await startHttp(process.execPath, [BIN, '--repo', repo, 'serve', '--port', new URL(ours.url).port], {}, ours.url));
+    children.push(await startHttp(process.execPath, [path.join(__dirname, 'baseline-online-server.js'), new URL(base.url).port, redis.url, 'bench', registryFile], {}, base.url));
+
+    for (const scenario of SCENARIOS) await assertSameAnswer(scenario, ours, base);
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+    console.log(`load: wrk -t1 -c50, ${ROUNDS} rounds of ${SECONDS} s per server and scenario, alternating; medians\n`);
+    const rows = [];
+    let peak1x50;
+    for (const scenario of SCENARIOS) {
+      for (const server of [ours, base]) wrk(`${server.url}/get-online-features`, scenario.body, { seconds: 1 }); // warm-up
+      const runs = { ours: [], base: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.ours.push(wrk(`${ours.url}/get-online-features`, scenario.body, { seconds: SECONDS }));
+        runs.base.push(wrk(`${base.url}/get-online-features`, scenario.body, { seconds: SECONDS }));
+      }
+      const m = (list, key) => median(list.map((r) => r[key]));
+      const row = { scenario: scenario.name, ours: { rps: m(runs.ours, 'rps'), p50: m(runs.ours, 'p50'), p99: m(runs.ours, 'p99') }, base: { rps: m(runs.base, 'rps'), p50: m(runs.base, 'p50'), p99: m(runs.base, 'p99') } };
+      rows.push(row);
+      if (scenario === SCENARIOS[1]) peak1x50 = row.ours.rps;
+      console.log(
+        `${scenario.name.padEnd(34)} featurelake ${fmt(row.ours.rps)} req/s (p50 ${row.ours.p50.toFixed(2)} ms, p99 ${row.ours.p99.toFixed(2)} ms)` +
+          ` | baseline ${fmt(row.base.rps)} req/s (p50 ${row.base.p50.toFixed(2)} ms, p99 ${row.base.p99.toFixed(2)} ms)` +
+          ` | ratio ${(row.ours.rps / row.base.rps).toFixed(2)}×`,
+      );
+    }
+    const rate = Math.round(peak1x50 / 2);
+    const body = SCENARIOS[1].body;
+    const oursAtRate = await fixedRate(`${ours.url}/get-online-features`, body, { rate, seconds: 10 });
+    const baseAtRate = await fixedRate(`${base.url}/get-online-features`, body, { rate, seconds: 10 });
+    console.log(
+      `\n1 × 50 at half of featurelake's peak (${rate} req/s, open loop, 10 s): featurelake p50 ${oursAtRate.p50.toFixed(2)} ms, p99 ${oursAtRate.p99.toFixed(2)} ms` +
+        ` | baseline p50 ${baseAtRate.p50.toFixed(2)} ms, p99 ${baseAtRate.p99.toFixed(2)} ms (errors: ${oursAtRate.errors + baseAtRate.errors})`,
+    );
+  } finally {
+    for (const child of children) await stop(child);
+    await stop(redis.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Both servers must give the same answer, or the comparison means nothing. */
+async function assertSameAnswer(scenario, ours, base) {
+  const ask = async (server) => {
+    const response = await fetch(`${server.url}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario.body) });
+    if (!response.ok) throw new Error(`${server.name}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const [a, b] = await Promise.all([ask(ours), ask(base)]);
+  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`the servers disagree on ${scenario.name}`);
+  if (a.results[1].statuses.some((s) => s !== 'PRESENT')) throw new Error(`expected fresh values for ${scenario.name}`);
+}
+
+function fmt(n) {
+  return Math.round(n).toLocaleString('en-US').padStart(7);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
