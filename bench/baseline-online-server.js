@@ -1,9 +1,10 @@
 'use strict';
 /**
  * The baseline of bench/online-serving.js: a bare Node `http` server with ioredis that does the
- * same work as featurelake's /get-online-features for the benchmark's requests — the same keys,
- * one MGET, the same record decoding and statuses, the same Feast JSON — and nothing else (no
- * framework, no validation). It reuses featurelake's pure core (dist/core) for the encoding.
+ * same work as featurelake's /get-online-features — the same keys, one MGET, the same record
+ * decoding, statuses and Feast JSON, through featurelake's own pure core (dist/core) — with the
+ * framework taken out (no NestJS, no Fastify, no DTO validation). The ratio therefore measures
+ * what the HTTP layer and the service plumbing cost.
  *
  * Usage: node bench/baseline-online-server.js PORT REDIS_URL PROJECT REGISTRY_JSON
  */
@@ -11,46 +12,38 @@ const http = require('node:http');
 const { readFileSync } = require('node:fs');
 const Redis = require('ioredis');
 const { FeatureCatalog } = require('../dist/core/catalog');
-const { resolveSelection } = require('../dist/core/feature-selection');
-const { encodeEntityKey } = require('../dist/core/entity-key');
+const { resolveSelectionCached } = require('../dist/core/feature-selection');
+const { parseEntityRows } = require('../dist/core/entity-rows');
+const { writeOnlineResponseJson, entityKeysFor } = require('../dist/core/online-response');
 const { decodeRecord } = require('../dist/core/online-record');
-const { fieldStatus } = require('../dist/core/online-status');
-const { formatTimestamp, nowMicros } = require('../dist/core/timestamp');
-const { toJsonValue } = require('../dist/core/value-types');
-const { stringifyJson } = require('../dist/core/json');
+const { nowMicros } = require('../dist/core/timestamp');
 
 const [port, redisUrl, project, registryFile] = process.argv.slice(2);
 const catalog = new FeatureCatalog(JSON.parse(readFileSync(registryFile, 'utf8')));
-const redis = new Redis(redisUrl);
-const NO_TS = '1970-01-01T00:00:00Z';
+// The same client options as featurelake's Redis online store.
+const redis = new Redis(redisUrl, { enableAutoPipelining: true });
 
+/** featurelake's request path with the framework taken out: same core, same keys, one MGET. */
 async function handle(body) {
   const request = JSON.parse(body);
-  const selection = resolveSelection(catalog, { featureService: request.feature_service, features: request.features });
-  const keyName = selection.joinKeys[0].name;
-  const ids = request.entities[keyName];
-  const entityKeys = ids.map((id) => encodeEntityKey([BigInt(id)]));
+  const selection = resolveSelectionCached(catalog, { featureService: request.feature_service, features: request.features, fullFeatureNames: request.full_feature_names });
+  const rows = parseEntityRows(request.entities, selection.joinKeys, { withTimestamps: false, maxRows: 10000 });
+  const keysByView = selection.views.map(({ view }) => entityKeysFor(rows, view.joinKeys.map((k) => k.name)));
   const keys = [];
-  for (const { view } of selection.views) for (const k of entityKeys) keys.push(`fl:${project}:${view.def.name}:${view.fingerprint}:${k}`);
-  const raw = await redis.mget(keys);
-  const now = nowMicros();
-  const results = [{ values: ids, statuses: ids.map(() => 'PRESENT'), event_timestamps: ids.map(() => NO_TS) }];
   selection.views.forEach(({ view }, v) => {
+    for (const k of keysByView[v]) if (k !== null) keys.push(`fl:${project}:${view.def.name}:${view.fingerprint}:${k}`);
+  });
+  const raw = await redis.mget(keys);
+  let next = 0;
+  const records = selection.views.map(({ view }, v) => {
     const types = view.def.features.map((f) => f.type);
-    const records = entityKeys.map((k, i) => (raw[v * ids.length + i] ? decodeRecord(k, raw[v * ids.length + i], types) : null));
-    view.def.features.forEach((feature, f) => {
-      const column = { values: [], statuses: [], event_timestamps: [] };
-      for (const record of records) {
-        const value = record ? record.values[f] : null;
-        const status = fieldStatus(record ? record.eventTimestamp : null, value, view.def.ttlSeconds, now);
-        column.values.push(status === 'PRESENT' ? toJsonValue(value, feature.type) : null);
-        column.statuses.push(status);
-        column.event_timestamps.push(record ? formatTimestamp(record.eventTimestamp) : NO_TS);
-      }
-      results.push(column);
+    return keysByView[v].map((k) => {
+      if (k === null) return null;
+      const text = raw[next++];
+      return text ? decodeRecord(k, text, types) : null;
     });
   });
-  return stringifyJson({ metadata: { feature_names: [keyName, ...selection.columns.map((c) => c.name)] }, results });
+  return writeOnlineResponseJson(rows, selection, records, nowMicros());
 }
 
 http

@@ -16,7 +16,8 @@ export interface HttpAppOptions {
  * unread streams), OpenAPI at /docs, and every error as `{ code, message }`.
  */
 export async function createHttpApp(config: AppConfig, options: HttpAppOptions = {}): Promise<INestApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.limits.maxJsonBytes, maxParamLength: 200 });
+  // skipMiddie: featurelake uses no Express-style middleware, and middie's hook costs every request.
+  const adapter = new FastifyAdapter({ bodyLimit: config.limits.maxJsonBytes, routerOptions: { maxParamLength: 200 }, skipMiddie: true });
   registerBodyParsers(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,

@@ -18,9 +18,20 @@ function freePort() {
   });
 }
 
+/**
+ * CPU pinning: on a 2-core machine the server under test gets core 0 to itself while Redis and
+ * the load generator share core 1, so that they do not steal the server's time slices (each
+ * server is measured the same way). Without taskset, nothing is pinned.
+ */
+const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+function pinned(core, command, args) {
+  return HAS_TASKSET ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
 async function startRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const [command, args] = pinned(1, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const child = spawn(command, args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return { url, port, child };
@@ -35,8 +46,10 @@ function featurelake(repo, env, ...args) {
   return result.stdout;
 }
 
+/** Starts a server under test, pinned to core 0, and waits for its /health. */
 async function startHttp(command, args, env, url) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const [cmd, cmdArgs] = pinned(0, command, args);
+  const child = spawn(cmd, cmdArgs, { env: { ...process.env, NODE_NO_WARNINGS: '1', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 200; i++) {
     try {
       const response = await fetch(`${url}/health`);
@@ -62,4 +75,4 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-module.exports = { ROOT, BIN, freePort, startRedis, featurelake, startHttp, stop, sleep };
+module.exports = { ROOT, BIN, HAS_TASKSET, pinned, freePort, startRedis, featurelake, startHttp, stop, sleep };

@@ -32,6 +32,25 @@ export interface SelectionRequest {
   fullFeatureNames?: boolean;
 }
 
+const cache = new WeakMap<FeatureCatalog, Map<string, FeatureSelection>>();
+const CACHE_LIMIT = 1000;
+
+/**
+ * resolveSelection, remembered per registry version: serving resolves the same few feature
+ * lists on every request. Selections are never mutated, so they can be shared; a new registry
+ * version is a new catalog and starts a new cache.
+ */
+export function resolveSelectionCached(catalog: FeatureCatalog, request: SelectionRequest): FeatureSelection {
+  const key = `${request.fullFeatureNames ? 1 : 0}|${request.featureService ?? ''}|${request.features?.join(',') ?? ''}|${request.features === undefined ? 0 : 1}`;
+  let selections = cache.get(catalog);
+  if (!selections) cache.set(catalog, (selections = new Map()));
+  const known = selections.get(key);
+  if (known) return known;
+  const selection = resolveSelection(catalog, request);
+  if (selections.size < CACHE_LIMIT) selections.set(key, selection);
+  return selection;
+}
+
 /**
  * Resolves `features` (`view:feature` refs) or a feature service into a selection. Exactly one
  * of the two must be given, as in Feast. Output names must be unique: two views that share a

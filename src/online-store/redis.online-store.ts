@@ -31,7 +31,9 @@ export class RedisOnlineStore extends OnlineStore {
 
   constructor(url: string) {
     super();
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }) as RedisWithScript;
+    // Auto-pipelining batches the commands of concurrent requests into one write: under load,
+    // one syscall per request to Redis was the largest single cost of serving (bench/README.md).
+    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true }) as RedisWithScript;
     this.redis.defineCommand('writeNewer', { lua: WRITE_NEWER });
     this.redis.on('error', () => undefined); // surfaced per command as ONLINE_STORE_UNAVAILABLE
   }

@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Query, StreamableFile, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ValidationFailedError } from '../common/errors';
-import { RawJson } from '../common/raw-json';
+import { RawJson, RawJsonInterceptor } from '../common/raw-json';
 import { GetHistoricalFeaturesDto } from './dto/get-historical-features.dto';
 import { HistoricalFeaturesService, HistoricalRequest } from './historical-features.service';
 
@@ -9,6 +9,7 @@ const FILE_TYPES = { parquet: 'application/vnd.apache.parquet', csv: 'text/csv' 
 
 @ApiTags('retrieval')
 @Controller()
+@UseInterceptors(RawJsonInterceptor)
 export class RetrievalController {
   constructor(private readonly service: HistoricalFeaturesService) {}
 

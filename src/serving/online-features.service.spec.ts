@@ -2,6 +2,7 @@ import { testCatalog } from '../../test/support/catalog';
 import { InMemoryOnlineStore } from '../../test/support/fakes';
 import { AppConfig } from '../config/app-config';
 import { encodeEntityKey } from '../core/entity-key';
+import { onlineResponseJson } from '../core/online-response';
 import { nowMicros } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
 import { OnlineFeaturesService } from './online-features.service';
@@ -40,6 +41,14 @@ describe('OnlineFeaturesService (fake online store)', () => {
     expect(demand.values).toEqual([0.25, 0.25, null, 0.25]); // no ttl: never too old
     expect(demand.event_timestamps[0]).toBe('1970-01-01T00:00:00Z');
     expect(trips.values).toEqual([10n, null, 10n, null]);
+  });
+
+  it('writes the same answer straight to JSON text (the HTTP path)', async () => {
+    const request = {
+      features: ['driver_stats:rating', 'zone_stats:demand', 'driver_stats:trips', 'driver_stats:last_seen'],
+      entities: { driver_id: [1, 2, 3, 4], city: ['berlin', 'berlin', 'x', 'berlin'], zone: [7, 7, 7, 7] },
+    };
+    expect(await service.getJson(request)).toBe(onlineResponseJson(await service.get(request)));
   });
 
   it('names features view__feature on request', async () => {
