@@ -9,10 +9,16 @@ export abstract class DomainError extends Error {
 
   constructor(
     message: string,
-    readonly details?: Record<string, unknown>,
+    public details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /** Adds context known only higher up (e.g. the job an error ended). */
+  withDetails(extra: Record<string, unknown>): this {
+    this.details = { ...this.details, ...extra };
+    return this;
   }
 }
 
@@ -87,6 +93,18 @@ export class MaterializationInProgressError extends DomainError {
 }
 export class FeatureViewNotMaterializedError extends DomainError {
   readonly code = 'FEATURE_VIEW_NOT_MATERIALIZED';
+  readonly status = 409;
+}
+export class JobCancelledError extends DomainError {
+  readonly code = 'JOB_CANCELLED';
+  readonly status = 409;
+}
+export class JobNotFoundError extends DomainError {
+  readonly code = 'JOB_NOT_FOUND';
+  readonly status = 404;
+}
+export class JobFinishedError extends DomainError {
+  readonly code = 'JOB_FINISHED';
   readonly status = 409;
 }
 export class OfflineStoreLockedError extends DomainError {

@@ -39,6 +39,12 @@ export interface FeatureViewDef {
   sql?: string;
   features: FeatureDef[];
   online: boolean;
+  /**
+   * How incremental materialization finds what new data changes: `entities` recomputes the
+   * entities the new rows belong to (right for SQL whose rows per entity depend only on that
+   * entity's source rows — aggregations and windows by entity); `full` recomputes everything.
+   */
+  incremental: 'entities' | 'full';
   description?: string;
 }
 

@@ -117,6 +117,10 @@ export class DatasetService {
     return Promise.all(snapshot.files.map((f) => this.store.localPath(f.key)));
   }
 
+  async localPath(key: string): Promise<string> {
+    return this.store.localPath(key);
+  }
+
   /** Every read and write goes through here: a name that is not an identifier names no dataset. */
   private log(name: string): ManifestLog<DatasetSnapshot> {
     if (!isIdentifier(name)) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} does not exist`, { dataset: name });

@@ -1,89 +1,159 @@
 import { testCatalog } from '../../test/support/catalog';
+import { JobCancelledError } from '../common/errors';
+import { InMemoryJobStore } from '../../test/support/fake-jobs';
 import { InMemoryOnlineStore } from '../../test/support/fakes';
 import { ResolvedView } from '../core/catalog';
 import { OnlineRecord } from '../core/online-record';
 import { Micros } from '../core/timestamp';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
-import { OfflineStore } from '../offline-store/offline-store';
+import { IncrementalSource, OfflineStore, PendingBatch, RunControl, ViewState } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
+import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
 
+/** Offline store double: records calls, keeps per-view state and a pending count. */
 class FakeOfflineStore {
-  windows: [string, Micros, Micros][] = [];
-  watermarks = new Map<string, Micros>();
-  release?: Promise<void>;
+  calls: string[] = [];
+  states = new Map<string, ViewState>();
+  gate?: Promise<void>;
+  failOnline = false;
 
-  async materializeWindow(view: ResolvedView, _source: unknown, start: Micros, end: Micros) {
-    this.windows.push([view.def.name, start, end]);
-    await this.release;
-    return 5;
+  async materializeWindow(view: ResolvedView, _s: unknown, start: Micros, end: Micros, control?: RunControl) {
+    this.calls.push(`window ${view.def.name} ${start}..${end}`);
+    await this.wait(control);
+    this.state(view).pendingOnline = 2;
+    return { rowsWritten: 5 };
   }
-  async *latestRows(view: ResolvedView): AsyncIterable<OnlineRecord[]> {
+  async materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: string, control?: RunControl) {
+    this.calls.push(`incremental ${view.def.name} snapshot ${source.snapshotId} new ${source.newFiles.length} to ${end} (${mode})`);
+    await this.wait(control);
+    Object.assign(this.state(view), { consumedSnapshot: source.snapshotId, watermark: end, pendingOnline: 2 });
+    return { rowsWritten: 7 };
+  }
+  async viewState(view: ResolvedView) {
+    return { ...this.state(view) };
+  }
+  async *pendingOnline(view: ResolvedView): AsyncIterable<PendingBatch> {
     const values = view.def.features.map(() => null);
-    yield [{ entityKey: '1', eventTimestamp: 1n, createdTimestamp: null, values }];
-    yield [{ entityKey: '2', eventTimestamp: 1n, createdTimestamp: null, values }];
+    const keys = ['1', '2'].slice(0, this.state(view).pendingOnline);
+    for (const key of keys) {
+      const records: OnlineRecord[] = [{ entityKey: key, eventTimestamp: 1n, createdTimestamp: null, values }];
+      yield { records, ack: async () => void (this.state(view).pendingOnline -= 1) };
+    }
   }
-  async watermark(view: ResolvedView) {
-    return this.watermarks.get(view.def.name) ?? null;
+  private state(view: ResolvedView): ViewState {
+    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { consumedSnapshot: null, watermark: null, pendingOnline: 0 });
+    return this.states.get(view.def.name)!;
   }
-  async setWatermark(view: ResolvedView, end: Micros) {
-    this.watermarks.set(view.def.name, end);
+  private async wait(control?: RunControl) {
+    await this.gate;
+    if (control?.signal?.aborted) throw new JobCancelledError('interrupted');
   }
 }
 
-describe('MaterializationService (fake stores)', () => {
+function snapshot(id: number): DatasetSnapshot {
+  return {
+    snapshotId: id,
+    rowCount: 30,
+    files: Array.from({ length: id }, (_, i) => ({ key: `f${i + 1}`, rows: 10, addedInSnapshot: i + 1 })),
+  } as unknown as DatasetSnapshot;
+}
+
+describe('materialization jobs (fake stores)', () => {
   const catalog = testCatalog();
   let offline: FakeOfflineStore;
   let online: InMemoryOnlineStore;
-  let snapshot: DatasetSnapshot | null;
-  let service: MaterializationService;
+  let store: InMemoryJobStore;
+  let latest: DatasetSnapshot | null;
+  let jobs: MaterializationJobs;
 
   beforeEach(() => {
     offline = new FakeOfflineStore();
     online = new InMemoryOnlineStore();
-    snapshot = { snapshotId: 3, files: [] } as unknown as DatasetSnapshot;
-    const datasets = { snapshot: async () => snapshot, localFiles: async () => ['/x.parquet'] } as unknown as DatasetService;
-    service = new MaterializationService({ catalog: async () => catalog } as unknown as RegistryService, datasets, offline as unknown as OfflineStore, online);
+    store = new InMemoryJobStore();
+    latest = snapshot(1);
+    const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
+    const registry = { catalog: async () => catalog } as unknown as RegistryService;
+    const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online);
+    jobs = new MaterializationJobs(registry, executor, store);
   });
 
-  it('recomputes the window offline, pushes the latest rows online in batches and records the end', async () => {
-    const run = await service.materialize(10n, 20n, ['driver_stats']);
-    expect(offline.windows).toEqual([['driver_stats', 10n, 20n]]);
+  it('runs a window job: offline, then pending entities online in batches, and records it', async () => {
+    const job = await jobs.submit({ kind: 'materialize', start: 10n, end: 20n, views: ['driver_stats'] });
+    expect(job.state).toBe('queued');
+    const done = await jobs.wait(job.id);
+    expect(done.state).toBe('succeeded');
+    expect(offline.calls).toEqual(['window driver_stats 10..20']);
     expect(online.writes.map((w) => w.length)).toEqual([1, 1]);
-    expect(run.views[0]).toMatchObject({ view: 'driver_stats', sourceSnapshot: 3, rowsOffline: 5, rowsOnline: 2 });
-    expect(offline.watermarks.get('driver_stats')).toBe(20n);
+    expect(done.views[0]).toMatchObject({ view: 'driver_stats', state: 'done', sourceSnapshot: 1, rowsOffline: 5, rowsOnline: 2, onlineTotal: 2 });
+    expect((await store.get(job.id))?.state).toBe('succeeded');
   });
 
-  it('continues incremental runs from where the last run of each view ended', async () => {
-    await service.materialize(10n, 20n, ['driver_stats']);
-    await service.materializeIncremental(30n);
-    expect(offline.windows.slice(1)).toEqual([
-      ['driver_stats', 20n, 30n],
-      ['zone_stats', -62135596800000000n, 30n],
-    ]);
+  it('feeds incremental runs the files added since the snapshot each view consumed', async () => {
+    await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    latest = snapshot(3);
+    const second = await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 30n, views: ['zone_stats'] })).id);
+    expect(offline.calls).toEqual(['incremental zone_stats snapshot 1 new 1 to 20 (entities)', 'incremental zone_stats snapshot 3 new 2 to 30 (entities)']);
+    expect(second.views[0]).toMatchObject({ start: 20n, newRows: 20 });
+  });
+
+  it('changes nothing when a finished incremental job is run again', async () => {
+    await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    const again = await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    expect(offline.calls).toHaveLength(1);
+    expect(again.views[0]).toMatchObject({ state: 'done', rowsOffline: 0, rowsOnline: 0, note: expect.stringMatching(/up to date/) });
   });
 
   it('skips a view whose dataset has no data yet', async () => {
-    snapshot = null;
-    const run = await service.materialize(10n, 20n);
-    expect(run.views.map((v) => v.sourceSnapshot)).toEqual([null, null]);
-    expect(offline.windows).toEqual([]);
+    latest = null;
+    const job = await jobs.wait((await jobs.submit({ kind: 'materialize', start: 1n, end: 2n })).id);
+    expect(job.views.map((v) => v.state)).toEqual(['skipped', 'skipped']);
   });
 
-  it('refuses a second run on a view that is being materialized (409), then allows it again', async () => {
-    let finish!: () => void;
-    offline.release = new Promise((resolve) => (finish = resolve));
-    const first = service.materialize(10n, 20n, ['driver_stats']);
-    await new Promise((r) => setImmediate(r));
-    await expect(service.materialize(10n, 20n, ['zone_stats', 'driver_stats'])).rejects.toMatchObject({ code: 'MATERIALIZATION_IN_PROGRESS', details: { view: 'driver_stats' } });
-    finish();
-    await first;
-    await expect(service.materialize(10n, 20n, ['driver_stats'])).resolves.toBeDefined();
+  it('refuses a job on a view that a queued or running job covers (409 with its id), then allows it', async () => {
+    let release!: () => void;
+    offline.gate = new Promise((r) => (release = r));
+    const first = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
+    await expect(jobs.submit({ kind: 'materialize-incremental', end: 2n, views: ['zone_stats', 'driver_stats'] })).rejects.toMatchObject({
+      code: 'MATERIALIZATION_IN_PROGRESS',
+      details: { job_id: first.id, view: 'driver_stats' },
+    });
+    const other = await jobs.submit({ kind: 'materialize-incremental', end: 2n, views: ['zone_stats'] });
+    expect(other.state).toBe('queued'); // disjoint views queue behind
+    release();
+    await jobs.wait(first.id);
+    await jobs.wait(other.id);
+    await expect(jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] })).resolves.toBeDefined();
   });
 
-  it('refuses a window that ends before it starts, and unknown views', async () => {
-    await expect(service.materialize(20n, 10n)).rejects.toMatchObject({ code: 'INVALID_WINDOW' });
-    await expect(service.materialize(10n, 20n, ['nope'])).rejects.toMatchObject({ code: 'FEATURE_VIEW_NOT_FOUND' });
+  it('cancels a queued job at once and a running one at its next safe point', async () => {
+    let release!: () => void;
+    offline.gate = new Promise((r) => (release = r));
+    const running = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
+    const queued = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['zone_stats'] });
+    expect((await jobs.cancel(queued.id)).state).toBe('cancelled');
+    await expect(jobs.wait(queued.id)).rejects.toMatchObject({ code: 'JOB_CANCELLED' });
+    const cancelling = jobs.cancel(running.id);
+    release();
+    expect((await cancelling).state).toBe('cancelled');
+    expect(online.writes).toEqual([]);
+    await expect(jobs.cancel(running.id)).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+    expect(offline.calls).toEqual(['window driver_stats 1..2']);
+  });
+
+  it('records a failure with its code, and rethrows it to whoever waits', async () => {
+    online.write = async () => {
+      throw Object.assign(new Error('down'), {});
+    };
+    const job = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
+    await expect(jobs.wait(job.id)).rejects.toThrow('down');
+    expect(await store.get(job.id)).toMatchObject({ state: 'failed', error: { code: 'INTERNAL_ERROR' }, views: [{ state: 'failed' }] });
+  });
+
+  it('validates before queueing: window order and view names', async () => {
+    await expect(jobs.submit({ kind: 'materialize', start: 20n, end: 10n })).rejects.toMatchObject({ code: 'INVALID_WINDOW' });
+    await expect(jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['nope'] })).rejects.toMatchObject({ code: 'FEATURE_VIEW_NOT_FOUND' });
+    expect(store.jobs.size).toBe(0);
   });
 });

@@ -1,127 +1,114 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { FeatureViewNotFoundError, InvalidWindowError, MaterializationInProgressError } from '../common/errors';
+import { JobCancelledError } from '../common/errors';
 import { FeatureCatalog, ResolvedView } from '../core/catalog';
-import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { DatasetService } from '../lake/dataset.service';
-import { OfflineStore } from '../offline-store/offline-store';
+import { DatasetSnapshot } from '../lake/dataset-manifest';
+import { OfflineStore, RunControl } from '../offline-store/offline-store';
 import { OnlineStore } from '../online-store/online-store';
-import { RegistryService } from '../registry/registry.service';
+import { Job, ViewRun } from './job';
 
-export interface ViewRun {
-  view: string;
-  start: Micros;
-  end: Micros;
-  /** Lake snapshot of the source dataset that was read (null: it had no data, view skipped). */
-  sourceSnapshot: number | null;
-  rowsOffline: number;
-  rowsOnline: number;
-  durationMs: number;
-}
-
-export interface MaterializationRun {
-  views: ViewRun[];
-  durationMs: number;
-}
-
-export type ProgressListener = (event: { view: string; stage: 'offline' | 'online' | 'done'; rows: number }) => void;
-
-const ONLINE_BATCH = 2000;
-/** Where a view's first incremental run starts: all history goes into the offline table. */
-const BEGINNING_OF_TIME = parseTimestamp('0001-01-01T00:00:00Z') as Micros;
+const ONLINE_BATCH = 5000;
 
 /**
- * Runs materialization: recomputes a window of each feature view from the lake into its
- * offline table, then pushes the newest row per entity of that window to the online store.
- * One run per view at a time in this process (a second gets 409 with the view named).
+ * Does the work of one materialization job, view by view: recompute the view's rows from the
+ * lake into its offline table, then write the newest row of every changed entity online, in
+ * bounded batches. Reports progress through `onUpdate` and stops at the next safe point when
+ * `signal` aborts; either way the stores stay consistent (see OfflineStore's invariant).
  */
 @Injectable()
 export class MaterializationService {
   private readonly logger = new Logger(MaterializationService.name);
-  private readonly running = new Set<string>();
 
   constructor(
-    private readonly registry: RegistryService,
     private readonly datasets: DatasetService,
     private readonly offline: OfflineStore,
     private readonly online: OnlineStore,
   ) {}
 
-  /** Feast's `materialize START END`: the window [start, end], both ends inclusive. */
-  async materialize(start: Micros, end: Micros, viewNames?: string[], onProgress?: ProgressListener): Promise<MaterializationRun> {
-    if (start > end) {
-      throw new InvalidWindowError(`start ${formatTimestamp(start)} is after end ${formatTimestamp(end)}`, { field: 'start_ts' });
-    }
-    const catalog = await this.registry.catalog();
-    return this.run(catalog, selectViews(catalog, viewNames), async () => start, end, onProgress);
-  }
-
-  /** Feast's `materialize-incremental END`: from where each view's last run ended (or the beginning) to end. */
-  async materializeIncremental(end: Micros, viewNames?: string[], onProgress?: ProgressListener): Promise<MaterializationRun> {
-    const catalog = await this.registry.catalog();
-    const startOf = async (view: ResolvedView) => (await this.offline.watermark(view)) ?? BEGINNING_OF_TIME;
-    return this.run(catalog, selectViews(catalog, viewNames), startOf, end, onProgress);
-  }
-
-  private async run(
-    catalog: FeatureCatalog,
-    views: ResolvedView[],
-    startOf: (view: ResolvedView) => Promise<Micros>,
-    end: Micros,
-    onProgress?: ProgressListener,
-  ): Promise<MaterializationRun> {
-    const started = Date.now();
-    this.lock(views);
-    try {
-      const runs: ViewRun[] = [];
-      for (const view of views) runs.push(await this.runView(catalog, view, await startOf(view), end, onProgress));
-      return { views: runs, durationMs: Date.now() - started };
-    } finally {
-      for (const view of views) this.running.delete(view.def.name);
-    }
-  }
-
-  private async runView(catalog: FeatureCatalog, view: ResolvedView, start: Micros, end: Micros, onProgress?: ProgressListener): Promise<ViewRun> {
-    const started = Date.now();
-    const snapshot = await this.datasets.snapshot(view.dataset.name);
-    const result: ViewRun = { view: view.def.name, start, end, sourceSnapshot: null, rowsOffline: 0, rowsOnline: 0, durationMs: 0 };
-    if (snapshot && start <= end) {
-      result.sourceSnapshot = snapshot.snapshotId;
-      const files = await this.datasets.localFiles(snapshot);
-      result.rowsOffline = await this.offline.materializeWindow(view, { dataset: view.dataset, files }, start, end);
-      onProgress?.({ view: view.def.name, stage: 'offline', rows: result.rowsOffline });
-      if (view.def.online) {
-        for await (const batch of this.offline.latestRows(view, start, end, ONLINE_BATCH)) {
-          await this.online.write(catalog.project, view, batch);
-          result.rowsOnline += batch.length;
-          onProgress?.({ view: view.def.name, stage: 'online', rows: result.rowsOnline });
-        }
+  async execute(job: Job, catalog: FeatureCatalog, signal: AbortSignal, onUpdate: () => void): Promise<void> {
+    for (const [index, run] of job.views.entries()) {
+      if (signal.aborted) throw new JobCancelledError('cancelled');
+      const view = catalog.view(run.view);
+      const started = Date.now();
+      run.state = 'running';
+      job.progress = { view: view.def.name, phase: 'offline', fraction: index / job.views.length, rowsPerSecond: null, etaSeconds: null };
+      onUpdate();
+      try {
+        await this.runView(job, run, view, catalog.project, signal, (within) => {
+          job.progress.fraction = (index + within) / job.views.length;
+          onUpdate();
+        });
+        run.state = run.state === 'running' ? 'done' : run.state;
+      } catch (error) {
+        run.state = error instanceof JobCancelledError ? 'cancelled' : 'failed';
+        throw error;
+      } finally {
+        run.durationMs = Date.now() - started;
+        this.logger.log(`${view.def.name}: ${run.state}, ${run.rowsOffline} offline rows, ${run.rowsOnline} online rows in ${run.durationMs} ms`);
       }
-      await this.offline.setWatermark(view, end);
     }
-    result.durationMs = Date.now() - started;
-    onProgress?.({ view: view.def.name, stage: 'done', rows: result.rowsOffline });
-    this.logger.log(`${view.def.name}: ${result.rowsOffline} offline rows, ${result.rowsOnline} online rows in ${result.durationMs} ms`);
-    return result;
+    job.progress = { view: null, phase: null, fraction: 1, rowsPerSecond: null, etaSeconds: null };
   }
 
-  private lock(views: ResolvedView[]): void {
-    const busy = views.find((v) => this.running.has(v.def.name));
-    if (busy) {
-      throw new MaterializationInProgressError(`feature view ${busy.def.name} is being materialized already; try again when it finishes`, {
-        view: busy.def.name,
-      });
+  private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
+    const snapshot = await this.datasets.snapshot(view.dataset.name);
+    if (!snapshot) {
+      run.state = 'skipped';
+      run.note = 'the source dataset has no data yet';
+      return;
     }
-    for (const view of views) this.running.add(view.def.name);
+    run.sourceSnapshot = snapshot.snapshotId;
+    run.sourceRows = snapshot.rowCount;
+    const offlineStarted = Date.now();
+    const control: RunControl = {
+      signal,
+      onProgress: ({ fraction, rowsProcessed }) => {
+        const seconds = (Date.now() - offlineStarted) / 1000;
+        job.progress.rowsPerSecond = seconds > 0 ? rowsProcessed / seconds : null;
+        job.progress.etaSeconds = fraction && fraction > 0 ? (seconds * (1 - fraction)) / fraction : null;
+        progress(0.5 * (fraction ?? 0));
+      },
+    };
+    if (job.request.kind === 'materialize') {
+      const files = await this.datasets.localFiles(snapshot);
+      run.newRows = snapshot.rowCount;
+      run.rowsOffline = (await this.offline.materializeWindow(view, { dataset: view.dataset, files }, run.start!, run.end, control)).rowsWritten;
+    } else {
+      await this.incremental(run, view, snapshot, control);
+    }
+    progress(0.5);
+    if (view.def.online) await this.pushPending(job, run, view, project, signal, progress);
   }
-}
 
-function selectViews(catalog: FeatureCatalog, names?: string[]): ResolvedView[] {
-  if (!names || names.length === 0) return catalog.allViews();
-  return names.map((name) => {
-    try {
-      return catalog.view(name);
-    } catch {
-      throw new FeatureViewNotFoundError(`feature view ${JSON.stringify(name)} is not defined`, { feature_views: name });
+  private async incremental(run: ViewRun, view: ResolvedView, snapshot: DatasetSnapshot, control: RunControl): Promise<void> {
+    const state = await this.offline.viewState(view);
+    run.start = state.watermark;
+    const unseen = snapshot.files.filter((f) => f.addedInSnapshot > (state.consumedSnapshot ?? 0));
+    run.newRows = unseen.reduce((n, f) => n + f.rows, 0);
+    if (state.consumedSnapshot === snapshot.snapshotId && state.watermark !== null && state.watermark >= run.end) {
+      run.note = 'up to date: no new data in the lake and nothing newer than the last run to add';
+      return;
     }
-  });
+    const newFiles = await Promise.all(unseen.map((f) => this.datasets.localPath(f.key)));
+    const files = await this.datasets.localFiles(snapshot);
+    const source = { dataset: view.dataset, files, newFiles, snapshotId: snapshot.snapshotId };
+    run.rowsOffline = (await this.offline.materializeIncremental(view, source, run.end, view.def.incremental, control)).rowsWritten;
+  }
+
+  /** Writes the newest row of every pending entity online, batch by batch, acknowledging each. */
+  private async pushPending(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
+    run.onlineTotal = (await this.offline.viewState(view)).pendingOnline;
+    job.progress.phase = 'online';
+    const started = Date.now();
+    for await (const batch of this.offline.pendingOnline(view, ONLINE_BATCH)) {
+      if (signal.aborted) throw new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
+      if (batch.records.length > 0) await this.online.write(project, view, batch.records);
+      await batch.ack();
+      run.rowsOnline += batch.records.length;
+      const seconds = (Date.now() - started) / 1000;
+      job.progress.rowsPerSecond = seconds > 0 ? run.rowsOnline / seconds : null;
+      job.progress.etaSeconds = job.progress.rowsPerSecond ? (run.onlineTotal - run.rowsOnline) / job.progress.rowsPerSecond : null;
+      progress(0.5 + 0.5 * (run.onlineTotal ? Math.min(1, run.rowsOnline / run.onlineTotal) : 1));
+    }
+  }
 }

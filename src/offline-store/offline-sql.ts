@@ -1,6 +1,7 @@
 import { ResolvedView } from '../core/catalog';
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, JoinKeyDef } from '../core/definitions';
 import { quoteIdent } from '../core/identifiers';
+import { Micros } from '../core/timestamp';
 import { duckDbType } from '../core/value-types';
 import { quoteName } from '../duckdb/sql-text';
 
@@ -43,24 +44,6 @@ export function viewQuery(view: ResolvedView): string {
   return `SELECT ${columns.join(', ')} FROM ${quoteIdent(dataset.name)}`;
 }
 
-/** Rows of the view with event time in [$1, $2], cast to the declared types, keys not null. */
-export function insertWindowSql(view: ResolvedView, hasCreated: boolean): string {
-  const cast = (name: string, type: string) => `CAST(src.${quoteIdent(name)} AS ${type})`;
-  const columns = [
-    ...view.joinKeys.map((k) => cast(k.name, duckDbType(k.type))),
-    `CAST(src.${EVENT_TIMESTAMP} AS TIMESTAMP)`,
-    hasCreated ? `CAST(src.${CREATED_TIMESTAMP} AS TIMESTAMP)` : 'NULL',
-    ...view.def.features.map((f) => cast(f.name, duckDbType(f.type))),
-  ];
-  const keysPresent = view.joinKeys.map((k) => `src.${quoteIdent(k.name)} IS NOT NULL`);
-  return `INSERT INTO ${tableName(view)} SELECT ${columns.join(', ')} FROM (${viewQuery(view)}) AS src
-    WHERE CAST(src.${EVENT_TIMESTAMP} AS TIMESTAMP) BETWEEN $1 AND $2 AND ${keysPresent.join(' AND ')}`;
-}
-
-export function deleteWindowSql(view: ResolvedView): string {
-  return `DELETE FROM ${tableName(view)} WHERE ${EVENT_TIMESTAMP} BETWEEN $1 AND $2`;
-}
-
 /**
  * Among rows with equal keys and event time, which one counts: the latest created timestamp,
  * then the feature values as a last, arbitrary but stable tie-break. Offline joins and online
@@ -74,15 +57,98 @@ export function tieBreakOrder(view: ResolvedView, alias = ''): string {
   ].join(', ');
 }
 
-/** The newest row per entity among rows with event time in [$1, $2]. */
-export function latestPerEntitySql(view: ResolvedView): string {
-  const keys = keyList(view.joinKeys);
-  const columns = [keys, EVENT_TIMESTAMP, CREATED_TIMESTAMP, ...view.def.features.map((f) => quoteIdent(f.name))];
-  return `SELECT ${columns.join(', ')} FROM ${tableName(view)}
-    WHERE ${EVENT_TIMESTAMP} BETWEEN $1 AND $2
-    QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view)}) = 1`;
-}
-
 export function keyList(keys: readonly JoinKeyDef[], alias = ''): string {
   return keys.map((k) => `${alias ? `${alias}.` : ''}${quoteIdent(k.name)}`).join(', ');
+}
+
+export const AFFECTED = 'temp.affected';
+
+/**
+ * Which stored rows a materialization replaces, as a predicate over a relation with the table's
+ * columns (`alias`), and its bound parameters:
+ *  - window: event time in [start, end];
+ *  - all: event time ≤ end (a view's first incremental run, or `incremental: full`);
+ *  - entities: event time ≤ end, and either newer than the last run's end or belonging to an
+ *    entity that the newly arrived data touches (the keys in temp.affected).
+ */
+export type RecomputeScope =
+  | { kind: 'window'; start: Micros; end: Micros }
+  | { kind: 'all'; end: Micros }
+  | { kind: 'entities'; end: Micros; watermark: Micros };
+
+export function scopePredicate(view: ResolvedView, scope: RecomputeScope, alias: string): string {
+  const ts = `${alias}.${EVENT_TIMESTAMP}`;
+  if (scope.kind === 'window') return `${ts} BETWEEN $1 AND $2`;
+  if (scope.kind === 'all') return `${ts} <= $1`;
+  const match = view.joinKeys.map((k) => `a.${quoteIdent(k.name)} = ${alias}.${quoteIdent(k.name)}`).join(' AND ');
+  return `${ts} <= $1 AND (${ts} > $2 OR EXISTS (SELECT 1 FROM ${AFFECTED} a WHERE ${match}))`;
+}
+
+export function scopeParams(scope: RecomputeScope): Micros[] {
+  if (scope.kind === 'window') return [scope.start, scope.end];
+  if (scope.kind === 'all') return [scope.end];
+  return [scope.end, scope.watermark];
+}
+
+/** The view's rows from its source, cast to the declared types, keys not null: the table's shape. */
+function sourceRowsSql(view: ResolvedView, hasCreated: boolean): string {
+  const cast = (name: string, type: string) => `CAST(src.${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`;
+  const columns = [
+    ...view.joinKeys.map((k) => cast(k.name, duckDbType(k.type))),
+    `CAST(src.${EVENT_TIMESTAMP} AS TIMESTAMP) AS ${EVENT_TIMESTAMP}`,
+    hasCreated ? `CAST(src.${CREATED_TIMESTAMP} AS TIMESTAMP) AS ${CREATED_TIMESTAMP}` : `NULL::TIMESTAMP AS ${CREATED_TIMESTAMP}`,
+    ...view.def.features.map((f) => cast(f.name, duckDbType(f.type))),
+  ];
+  const keysPresent = view.joinKeys.map((k) => `src.${quoteIdent(k.name)} IS NOT NULL`).join(' AND ');
+  return `SELECT ${columns.join(', ')} FROM (${viewQuery(view)}) AS src WHERE ${keysPresent}`;
+}
+
+export function insertScopeSql(view: ResolvedView, hasCreated: boolean, scope: RecomputeScope): string {
+  return `INSERT INTO ${tableName(view)} SELECT * FROM (${sourceRowsSql(view, hasCreated)}) AS r
+    WHERE r.${EVENT_TIMESTAMP} IS NOT NULL AND ${scopePredicate(view, scope, 'r')}`;
+}
+
+export function deleteScopeSql(view: ResolvedView, scope: RecomputeScope): string {
+  return `DELETE FROM ${tableName(view)} AS t WHERE ${scopePredicate(view, scope, 't')}`;
+}
+
+/** The distinct (typed) entity keys that the view's SQL yields over the current temp view of its dataset. */
+export function affectedKeysSql(view: ResolvedView): string {
+  const keys = keyList(view.joinKeys);
+  return `CREATE OR REPLACE TEMP TABLE affected AS SELECT DISTINCT ${keys} FROM (${sourceRowsSql(view, false)}) AS r`;
+}
+
+export function pendingTableName(view: ResolvedView): string {
+  return `${FEATURE_SCHEMA}.${quoteName(`${view.def.name}__pending`)}`;
+}
+
+export const PENDING_SEQUENCE = `${META_SCHEMA}.pending_seq`;
+
+/** Entities whose online value must be (re)written: filled in the same transaction as the table. */
+export function createPendingTableSql(view: ResolvedView): string {
+  const keys = view.joinKeys.map((k) => `${quoteIdent(k.name)} ${duckDbType(k.type)} NOT NULL`);
+  return `CREATE TABLE ${pendingTableName(view)} (${keys.join(', ')}, __seq BIGINT NOT NULL, PRIMARY KEY (${keyList(view.joinKeys)}))`;
+}
+
+/** Marks as pending every entity with a stored row in the scope. */
+export function markPendingSql(view: ResolvedView, scope: RecomputeScope): string {
+  const keys = keyList(view.joinKeys);
+  return `INSERT OR IGNORE INTO ${pendingTableName(view)}
+    SELECT ${keys}, nextval('${PENDING_SEQUENCE}') FROM (SELECT DISTINCT ${keyList(view.joinKeys, 't')} FROM ${tableName(view)} AS t WHERE ${scopePredicate(view, scope, 't')})`;
+}
+
+/** The newest stored row of each pending entity with __seq ≤ $1, in __seq order. */
+export function pendingLatestSql(view: ResolvedView): string {
+  const columns = [
+    keyList(view.joinKeys, 't'),
+    `t.${EVENT_TIMESTAMP}`,
+    `t.${CREATED_TIMESTAMP}`,
+    ...view.def.features.map((f) => `t.${quoteIdent(f.name)}`),
+    'p.__seq',
+  ];
+  return `SELECT ${columns.join(', ')}
+    FROM ${pendingTableName(view)} AS p JOIN ${tableName(view)} AS t USING (${keyList(view.joinKeys)})
+    WHERE p.__seq <= $1
+    QUALIFY row_number() OVER (PARTITION BY p.__seq ORDER BY t.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 't')}) = 1
+    ORDER BY p.__seq`;
 }

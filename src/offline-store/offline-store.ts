@@ -32,26 +32,80 @@ export interface HistoricalColumns {
 
 export type OutputFormat = 'parquet' | 'csv' | 'json';
 
+/** What the engine reports while a long statement runs. */
+export interface EngineProgress {
+  /** 0…1 when the engine can tell, else null. */
+  fraction: number | null;
+  rowsProcessed: number;
+}
+
+/** Cancellation and progress for a long-running operation. */
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: EngineProgress) => void;
+}
+
+/** A dataset snapshot as incremental materialization sees it: all files, and those it has not consumed. */
+export interface IncrementalSource extends SourceData {
+  snapshotId: number;
+  newFiles: string[];
+}
+
+/** How an incremental run finds the rows that new data changes (feature view `incremental:`). */
+export type IncrementalMode = 'entities' | 'full';
+
+export interface ViewState {
+  /** The dataset snapshot whose files are all reflected in the view's table (null: none yet). */
+  consumedSnapshot: number | null;
+  /** The end of the event-time range the table is complete for, as of that snapshot. */
+  watermark: Micros | null;
+  /** Entities whose newest row has not been written online yet. */
+  pendingOnline: number;
+}
+
+export interface OfflineRun {
+  rowsWritten: number;
+}
+
+/** Newest rows of pending entities; `ack` marks them written online. */
+export interface PendingBatch {
+  records: OnlineRecord[];
+  ack(): Promise<void>;
+}
+
 /**
  * Feature views' rows over time, derived from the lake; the source of training sets and of
  * what materialization pushes online. Timestamps are UTC microseconds; windows are inclusive
  * at both ends, like Feast's.
+ *
+ * Invariant kept by every write: an entity whose stored rows change is marked pending in the
+ * same transaction, and stays pending until its newest row has been written online (`ack`), so
+ * a run that fails or is killed between the two stores leaves work that the next run finishes.
  */
 export abstract class OfflineStore {
   /**
-   * Recomputes the view's rows with event time in [start, end] from `source` and replaces the
-   * stored rows of that window with them in one transaction (readers see all or nothing).
-   * Returns the number of rows written. Throws FEATURE_VIEW_SQL_INVALID when the view's SQL
-   * does not return its keys, event_timestamp and features, MATERIALIZATION_FAILED when the
-   * data does not fit the declared types.
+   * Recomputes the view's rows with event time in [start, end] from `source` (all of its files)
+   * and replaces the stored rows of that window, in one transaction. Does not move the view's
+   * consumed snapshot or watermark. Throws FEATURE_VIEW_SQL_INVALID when the SQL does not return
+   * the keys, event_timestamp and features; MATERIALIZATION_FAILED when the data does not fit the
+   * declared types; JOB_CANCELLED when `control.signal` aborts (nothing is changed then).
    */
-  abstract materializeWindow(view: ResolvedView, source: SourceData, start: Micros, end: Micros): Promise<number>;
+  abstract materializeWindow(view: ResolvedView, source: SourceData, start: Micros, end: Micros, control?: RunControl): Promise<OfflineRun>;
 
   /**
-   * Per entity, the newest stored row with event time in [start, end] (newest event time, then
-   * created time), streamed in batches of at most `batchSize` records, never all at once.
+   * Brings the view up to `source.snapshotId` and event time `end`, in one transaction: rows of
+   * entities that the new files touch are recomputed from all files (mode `entities`; every row
+   * with mode `full` or on the first run), as are all rows newer than the previous watermark.
+   * Late data — events older than the last run — is therefore included. Records the snapshot as
+   * consumed and the watermark as max(previous, end). Errors as materializeWindow.
    */
-  abstract latestRows(view: ResolvedView, start: Micros, end: Micros, batchSize: number): AsyncIterable<OnlineRecord[]>;
+  abstract materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: IncrementalMode, control?: RunControl): Promise<OfflineRun>;
+
+  /** The view's incremental state (all null/0 for a view whose table has another shape or none). */
+  abstract viewState(view: ResolvedView): Promise<ViewState>;
+
+  /** The newest stored row of each pending entity, in batches of at most `batchSize`. */
+  abstract pendingOnline(view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch>;
 
   /**
    * Point-in-time join with Feast's semantics: for each spine row and view, the latest row with
@@ -61,11 +115,6 @@ export abstract class OfflineStore {
    */
   abstract historicalColumns(query: HistoricalQuery): Promise<HistoricalColumns>;
 
-  /** The same join, written by the engine straight to `path`; returns the row count. */
+  /** The same join, written by the engine straight to `path` (JSON means JSON Lines); returns the row count. */
   abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string): Promise<number>;
-
-  /** End of the last completed materialization window of the view, or null. */
-  abstract watermark(view: ResolvedView): Promise<Micros | null>;
-
-  abstract setWatermark(view: ResolvedView, end: Micros): Promise<void>;
 }

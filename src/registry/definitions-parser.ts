@@ -101,7 +101,7 @@ function readDataset(at: FieldReader): DatasetDef | undefined {
 }
 
 function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
-  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'description']);
+  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'description']);
   const name = readName(at);
   const entities = at.stringList('entities', true);
   if (entities?.length === 0) at.issue('must name at least one entity', 'entities');
@@ -117,8 +117,18 @@ function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
     sql: at.string('sql'),
     features,
     online: at.boolean('online', true),
+    incremental: readIncremental(at),
     description: at.string('description'),
   };
+}
+
+function readIncremental(at: FieldReader): 'entities' | 'full' {
+  const mode = at.string('incremental') ?? 'entities';
+  if (mode !== 'entities' && mode !== 'full') {
+    at.issue(`must be entities or full, got ${JSON.stringify(mode)}`, 'incremental');
+    return 'entities';
+  }
+  return mode;
 }
 
 /** `ttl: 2d`; absent or `0` means the values never expire. undefined signals an invalid value. */

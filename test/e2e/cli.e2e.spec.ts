@@ -53,7 +53,8 @@ describe('featurelake CLI', () => {
   it('materializes, then serves online features and a point-in-time training set', async () => {
     // airport_info is static: its rows are stamped 2000-01-01, so the window starts there.
     const materialize = run('materialize', '2000-01-01', '2001-01-05', '--views', 'airport_daily,airport_info');
-    expect(materialize.stdout).toMatch(/airport_daily\s+1\s+2000-01-01T00:00:00Z\s+2001-01-05T00:00:00Z\s+2\s+2/);
+    expect(materialize.stdout).toMatch(/airport_daily\s+done\s+1\s+2000-01-01T00:00:00Z\s+2001-01-05T00:00:00Z\s+3\s+2\s+2\s/);
+    expect(materialize.stdout).toMatch(/Job [0-9a-f-]{36} succeeded/);
     const online = run('get-online-features', '--features', 'airport_daily:departures,airport_info:state', '--entity', 'airport=ORD,ZZZ', '--json');
     const body = JSON.parse(online.stdout);
     expect(body.metadata.feature_names).toEqual(['airport', 'departures', 'state']);

@@ -64,7 +64,8 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
   it('materializes every view (Feast /materialize body) into both stores', async () => {
     const now = new Date().toISOString();
     const response = await http.post('/materialize').send({ start_ts: '2000-01-01T00:00:00Z', end_ts: now }).expect(200);
-    const byView = Object.fromEntries(response.body.feature_views.map((v: { name: string }) => [v.name, v]));
+    expect(response.body).toMatchObject({ kind: 'materialize', state: 'succeeded', feature_views: ['airport_daily', 'airport_info', 'route_weekly'] });
+    const byView = Object.fromEntries(response.body.views.map((v: { name: string }) => [v.name, v]));
     expect(byView.airport_daily.rows_offline).toBeGreaterThan(1000);
     expect(byView.airport_daily.rows_online).toBeGreaterThan(100);
     expect(byView.airport_info.rows_online).toBe(3376);

@@ -20,7 +20,7 @@ describe('quickstart', () => {
     expect(result.status).toBe(0);
     const out = result.stdout;
     expect(out).toMatch(/Ingested 2,99\d,\d{3} rows into flights as snapshot 1/);
-    expect(out).toMatch(/airport_daily\s+1\s+\S+\s+\S+\s+39,\d{3}\s+2\d\d\s/);
+    expect(out).toMatch(/airport_daily\s+done\s+1\s+beginning\s+\S+\s+2,99\d,\d{3}\s+39,\d{3}\s+2\d\d\s/);
     const check = /online vs offline \(latest in-ttl values at .*\): (\d+)\/(\d+) values equal/.exec(out);
     expect(check).not.toBeNull();
     expect(check![1]).toBe(check![2]);

@@ -121,7 +121,9 @@ describe('point-in-time join on real DuckDB', () => {
     const file = join(dir, 'drivers-v2.parquet');
     await writeFile(file, `SELECT 1::BIGINT AS driver_id, TIMESTAMP '2026-01-01 11:00:00' AS ts, NULL::TIMESTAMP AS created, 30.0 AS rating, 0::BIGINT AS trips, true AS active, ts AS last_seen, 'x' AS name, 1 AS level, 0.5::FLOAT AS score32`);
     const written = await store.materializeWindow(view, { dataset, files: [file] }, t('2026-01-01T10:30:00Z'), t('2026-01-01T23:00:00Z'));
-    expect(written).toBe(1);
+    expect(written).toEqual({ rowsWritten: 1 });
+    // The entity whose rows changed waits to be written online.
+    expect(await store.viewState(view)).toMatchObject({ pendingOnline: 2 });
     const result = await store.historicalColumns(spineQuery());
     expect(result.features[0].values.slice(0, 3)).toEqual([2.0, 30.0, 2.0]);
   });

@@ -17,6 +17,7 @@ export function testDefinitions(project = 'test'): Definitions {
         source: 'events',
         ttlSeconds: 3600,
         online: true,
+        incremental: 'entities',
         features: [
           { name: 'rating', type: 'float64' },
           { name: 'trips', type: 'int64' },
@@ -33,6 +34,7 @@ export function testDefinitions(project = 'test'): Definitions {
         source: 'events',
         ttlSeconds: null,
         online: true,
+        incremental: 'entities',
         features: [{ name: 'demand', type: 'float64' }],
       },
     ],

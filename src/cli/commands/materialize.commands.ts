@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { formatTimestamp, requireTimestamp } from '../../core/timestamp';
-import { MaterializationRun, MaterializationService } from '../../materialization/materialization.service';
+import { Job, JobRequest } from '../../materialization/job';
+import { MaterializationJobs } from '../../materialization/materialization-jobs.service';
 import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
+import { ProgressReporter } from '../progress';
 
 const views = (list?: string) => (list ? list.split(',').map((v) => v.trim()).filter(Boolean) : undefined);
 
@@ -14,34 +16,64 @@ export function materializeCommands(program: Command, globals: () => GlobalOptio
     .argument('<end>', 'window end, ISO-8601 (UTC when no offset)')
     .option('--views <names>', 'comma-separated feature views (default: all)')
     .action((start: string, end: string, options: { views?: string }) =>
-      withServices(globals(), async (get) => {
-        const run = await get(MaterializationService).materialize(requireTimestamp(start, 'START'), requireTimestamp(end, 'END'), views(options.views));
-        print(run);
-      }),
+      runJob(globals(), { kind: 'materialize', start: requireTimestamp(start, 'START'), end: requireTimestamp(end, 'END'), views: views(options.views) }),
     );
 
   program
     .command('materialize-incremental')
-    .description("materialize each view from where its last run ended up to END")
+    .description("materialize what arrived in the lake since each view's last run (late events included), up to END")
     .argument('<end>', 'window end, ISO-8601 (UTC when no offset), e.g. now: $(date -u +%FT%TZ)')
     .option('--views <names>', 'comma-separated feature views (default: all)')
     .action((end: string, options: { views?: string }) =>
+      runJob(globals(), { kind: 'materialize-incremental', end: requireTimestamp(end, 'END'), views: views(options.views) }),
+    );
+
+  program
+    .command('jobs')
+    .description('materialization jobs, most recent first (or one job with its id)')
+    .argument('[id]', 'a job id')
+    .action((id: string | undefined) =>
       withServices(globals(), async (get) => {
-        print(await get(MaterializationService).materializeIncremental(requireTimestamp(end, 'END'), views(options.views)));
+        const jobs = get(MaterializationJobs);
+        if (id) return printJob(await jobs.get(id));
+        const rows = (await jobs.list(50)).map((j) => [j.id, j.request.kind, j.state, j.request.views.join(','), j.createdAt, j.durationMs === null ? '-' : seconds(j.durationMs), j.error?.code ?? '']);
+        console.log(table(['job', 'kind', 'state', 'feature views', 'created', 'time', 'error'], rows));
       }),
     );
 }
 
-function print(run: MaterializationRun): void {
-  const rows = run.views.map((v) => [
+/** Submits the job to the in-process queue and shows its progress until it ends. */
+function runJob(globals: GlobalOptions, request: Omit<JobRequest, 'views'> & { views?: string[] }): Promise<void> {
+  return withServices(globals, async (get) => {
+    const jobs = get(MaterializationJobs);
+    const job = await jobs.submit(request);
+    const reporter = new ProgressReporter();
+    const timer = setInterval(() => {
+      const { view, phase, fraction, rowsPerSecond, etaSeconds } = job.progress;
+      if (view) reporter.update({ label: `${view} (${phase ?? 'starting'})`, fraction, rowsPerSecond, etaSeconds });
+    }, 200);
+    try {
+      printJob(await jobs.wait(job.id));
+    } finally {
+      clearInterval(timer);
+      reporter.done();
+    }
+  });
+}
+
+function printJob(job: Job): void {
+  const rows = job.views.map((v) => [
     v.view,
-    v.sourceSnapshot === null ? 'no data' : String(v.sourceSnapshot),
-    formatTimestamp(v.start),
+    v.state,
+    v.sourceSnapshot === null ? '-' : String(v.sourceSnapshot),
+    v.start === null ? 'beginning' : formatTimestamp(v.start),
     formatTimestamp(v.end),
+    count(v.newRows),
     count(v.rowsOffline),
     count(v.rowsOnline),
     seconds(v.durationMs),
+    v.note ?? '',
   ]);
-  console.log(table(['feature view', 'snapshot', 'from', 'to', 'offline rows', 'online rows', 'time'], rows));
-  console.log(`Materialized ${run.views.length} feature view(s) in ${seconds(run.durationMs)}.`);
+  console.log(table(['feature view', 'state', 'snapshot', 'from', 'to', 'new rows', 'offline rows', 'online rows', 'time', ''], rows));
+  console.log(`Job ${job.id} ${job.state} in ${seconds(job.durationMs ?? 0)}.${job.error ? ` ${job.error.code}: ${job.error.message}` : ''}`);
 }

@@ -1,0 +1,67 @@
+import { Micros } from '../core/timestamp';
+
+export type JobKind = 'materialize' | 'materialize-incremental';
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
+
+/** What a job was asked to do. Times are UTC microseconds. */
+export interface JobRequest {
+  kind: JobKind;
+  views: string[];
+  /** materialize only. */
+  start?: Micros;
+  end: Micros;
+}
+
+/** The outcome for one feature view. */
+export interface ViewRun {
+  view: string;
+  state: 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
+  /** Event-time window recomputed: explicit for materialize, from the last watermark for incremental. */
+  start: Micros | null;
+  end: Micros;
+  /** Lake snapshot of the source dataset that was read (null: it had no data). */
+  sourceSnapshot: number | null;
+  /** Rows of the source snapshot; and of its files this view had not consumed before. */
+  sourceRows: number;
+  newRows: number;
+  rowsOffline: number;
+  rowsOnline: number;
+  /** Rows that had to be written online, for progress and ETA. */
+  onlineTotal: number;
+  note?: string;
+  durationMs: number;
+}
+
+export interface JobProgress {
+  view: string | null;
+  phase: 'offline' | 'online' | null;
+  /** 0…1 over the whole job (views weighted equally), or null while unknown. */
+  fraction: number | null;
+  /** Rows per second of the current phase, and the estimated seconds left in it. */
+  rowsPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface Job {
+  id: string;
+  request: JobRequest;
+  state: JobState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  views: ViewRun[];
+  progress: JobProgress;
+  error: { code: string; message: string } | null;
+  /** The process that ran it (a job found running after a restart belonged to a dead process). */
+  owner: { pid: number; host: string };
+}
+
+export function totals(job: Job): { sourceRows: number; newRows: number; rowsOffline: number; rowsOnline: number } {
+  return job.views.reduce(
+    (t, v) => ({ sourceRows: t.sourceRows + v.sourceRows, newRows: t.newRows + v.newRows, rowsOffline: t.rowsOffline + v.rowsOffline, rowsOnline: t.rowsOnline + v.rowsOnline }),
+    { sourceRows: 0, newRows: 0, rowsOffline: 0, rowsOnline: 0 },
+  );
+}

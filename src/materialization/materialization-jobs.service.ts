@@ -1,0 +1,201 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  DomainError,
+  FeatureViewNotFoundError,
+  InvalidWindowError,
+  JobCancelledError,
+  JobFinishedError,
+  JobNotFoundError,
+  MaterializationInProgressError,
+} from '../common/errors';
+import { FeatureCatalog } from '../core/catalog';
+import { formatTimestamp } from '../core/timestamp';
+import { RegistryService } from '../registry/registry.service';
+import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
+import { JobStore } from './job.store';
+import { MaterializationService } from './materialization.service';
+
+const SAVE_INTERVAL_MS = 1000;
+
+interface Running {
+  controller: AbortController;
+  finished: Promise<Job>;
+}
+
+/**
+ * Materialization jobs: a FIFO queue run one job at a time, state persisted to the JobStore
+ * (throttled while running), cancellation, and the rule that two jobs never share a feature
+ * view while either is queued or running.
+ */
+@Injectable()
+export class MaterializationJobs implements OnApplicationShutdown {
+  private readonly logger = new Logger(MaterializationJobs.name);
+  private readonly active = new Map<string, Job>();
+  private readonly queue: string[] = [];
+  private readonly done = new Map<string, { promise: Promise<Job>; resolve: (job: Job) => void }>();
+  private readonly errors = new Map<string, unknown>();
+  private running?: Running & { id: string };
+
+  constructor(
+    private readonly registry: RegistryService,
+    private readonly executor: MaterializationService,
+    private readonly store: JobStore,
+  ) {}
+
+  /** Validates and queues a job; 409 when a queued or running job already covers one of its views. */
+  async submit(request: Omit<JobRequest, 'views'> & { views?: string[] }): Promise<Job> {
+    const catalog = await this.registry.catalog();
+    const views = selectViews(catalog, request.views);
+    if (request.start !== undefined && request.start > request.end) {
+      throw new InvalidWindowError(`start ${formatTimestamp(request.start)} is after end ${formatTimestamp(request.end)}`, { field: 'start_ts' });
+    }
+    this.assertNoOverlap(views);
+    const job = newJob({ ...request, views });
+    await this.store.save(job);
+    this.active.set(job.id, job);
+    let resolve!: (job: Job) => void;
+    this.done.set(job.id, { promise: new Promise((r) => (resolve = r)), resolve });
+    this.queue.push(job.id);
+    const submitted = structuredClone(job); // as it was queued; the runner mutates `job` from here on
+    void this.pump();
+    return submitted;
+  }
+
+  /** Resolves with the finished job; rejects with the job's own error when it failed or was cancelled. */
+  async wait(id: string): Promise<Job> {
+    const entry = this.done.get(id);
+    const job = entry ? await entry.promise : await this.get(id);
+    if (job.state === 'failed' || job.state === 'cancelled') throw this.errors.get(id) ?? new JobCancelledError(job.error?.message ?? 'cancelled');
+    return job;
+  }
+
+  async get(id: string): Promise<Job> {
+    const job = this.active.get(id) ?? (await this.store.get(id));
+    if (!job) throw new JobNotFoundError(`job ${JSON.stringify(id)} does not exist`, { job_id: id });
+    return job;
+  }
+
+  async list(limit = 100): Promise<Job[]> {
+    return this.store.list(limit);
+  }
+
+  /** Cancels a queued job at once, or a running one at its next safe point; 409 when it has finished. */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.get(id);
+    if (!ACTIVE_STATES.includes(job.state)) throw new JobFinishedError(`job ${id} has already ${job.state}`, { job_id: id, state: job.state });
+    if (job.state === 'queued') {
+      this.queue.splice(this.queue.indexOf(id), 1);
+      this.errors.set(id, new JobCancelledError(`job ${id} was cancelled before it started`));
+      await this.finish(job, 'cancelled', { code: 'JOB_CANCELLED', message: 'cancelled before it started' });
+      return job;
+    }
+    this.running?.controller.abort();
+    return (await this.running?.finished) ?? job;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running?.controller.abort();
+    await this.running?.finished.catch(() => undefined);
+  }
+
+  private assertNoOverlap(views: string[]): void {
+    for (const job of this.active.values()) {
+      const shared = job.request.views.find((v) => views.includes(v));
+      if (shared) {
+        throw new MaterializationInProgressError(`feature view ${shared} is already being materialized by job ${job.id} (${job.state})`, {
+          job_id: job.id,
+          view: shared,
+        });
+      }
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running || this.queue.length === 0) return;
+    const id = this.queue.shift() as string;
+    const job = this.active.get(id) as Job;
+    const controller = new AbortController();
+    const finished = this.run(job, controller.signal);
+    this.running = { id, controller, finished };
+    await finished;
+    this.running = undefined;
+    void this.pump();
+  }
+
+  private async run(job: Job, signal: AbortSignal): Promise<Job> {
+    job.state = 'running';
+    job.startedAt = new Date().toISOString();
+    let lastSave = 0;
+    const save = () => {
+      if (Date.now() - lastSave < SAVE_INTERVAL_MS) return;
+      lastSave = Date.now();
+      void this.store.save(job).catch((error: unknown) => this.logger.warn(`could not save job ${job.id}: ${String(error)}`));
+    };
+    try {
+      await this.store.save(job);
+      await this.executor.execute(job, await this.registry.catalog(), signal, save);
+      return await this.finish(job, 'succeeded', null);
+    } catch (error) {
+      this.errors.set(job.id, error instanceof DomainError ? error.withDetails({ job_id: job.id }) : error);
+      const cancelled = error instanceof JobCancelledError;
+      const described = error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL_ERROR', message: String(error) };
+      if (!cancelled && !(error instanceof DomainError)) this.logger.error(`job ${job.id} failed: ${(error as Error)?.stack ?? String(error)}`);
+      return this.finish(job, cancelled ? 'cancelled' : 'failed', described);
+    }
+  }
+
+  private async finish(job: Job, state: Job['state'], error: Job['error']): Promise<Job> {
+    job.state = state;
+    job.error = error;
+    job.finishedAt = new Date().toISOString();
+    job.durationMs = job.startedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : 0;
+    for (const view of job.views) if (view.state === 'pending' || view.state === 'running') view.state = state === 'cancelled' ? 'cancelled' : view.state;
+    await this.store.save(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
+    this.active.delete(job.id);
+    this.done.get(job.id)?.resolve(job);
+    return job;
+  }
+}
+
+function selectViews(catalog: FeatureCatalog, names?: string[]): string[] {
+  if (!names || names.length === 0) return catalog.allViews().map((v) => v.def.name);
+  for (const name of names) {
+    try {
+      catalog.view(name);
+    } catch {
+      throw new FeatureViewNotFoundError(`feature view ${JSON.stringify(name)} is not defined`, { feature_views: name });
+    }
+  }
+  return [...new Set(names)];
+}
+
+function newJob(request: JobRequest): Job {
+  const views: ViewRun[] = request.views.map((view) => ({
+    view,
+    state: 'pending',
+    start: request.start ?? null,
+    end: request.end,
+    sourceSnapshot: null,
+    sourceRows: 0,
+    newRows: 0,
+    rowsOffline: 0,
+    rowsOnline: 0,
+    onlineTotal: 0,
+    durationMs: 0,
+  }));
+  return {
+    id: randomUUID(),
+    request,
+    state: 'queued',
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    views,
+    progress: { view: null, phase: null, fraction: 0, rowsPerSecond: null, etaSeconds: null },
+    error: null,
+    owner: { pid: process.pid, host: hostname() },
+  };
+}

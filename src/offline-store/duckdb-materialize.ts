@@ -1,0 +1,155 @@
+import { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { JobCancelledError, MaterializationFailedError } from '../common/errors';
+import { ResolvedView } from '../core/catalog';
+import { encodeEntityKey } from '../core/entity-key';
+import { quoteIdent } from '../core/identifiers';
+import { OnlineRecord } from '../core/online-record';
+import { Micros } from '../core/timestamp';
+import { quotePathList } from '../duckdb/sql-text';
+import { fromDuckDb, micros, timestampParam } from '../duckdb/values';
+import { checkViewColumns, ensureTables, firstLine, writeIncrementalState } from './duckdb-views';
+import {
+  affectedKeysSql,
+  deleteScopeSql,
+  insertScopeSql,
+  markPendingSql,
+  pendingLatestSql,
+  pendingTableName,
+  RecomputeScope,
+  keyList,
+  scopeParams,
+  tableName,
+} from './offline-sql';
+import { IncrementalSource, OfflineRun, PendingBatch, RunControl, SourceData } from './offline-store';
+
+const PROGRESS_INTERVAL_MS = 250;
+
+export interface ReplaceRequest {
+  view: ResolvedView;
+  source: SourceData;
+  scope: RecomputeScope;
+  /** For incremental runs: the files not consumed yet (their entities are recomputed) and what to record. */
+  incremental?: { source: IncrementalSource; watermark: Micros; affectedFromNewFiles: boolean };
+}
+
+/**
+ * Replaces the stored rows in `scope` with rows recomputed from the source, and marks the
+ * entities whose rows may have changed (before or after) as pending online — all in one
+ * transaction. A cancelled or failed run rolls back and changes nothing.
+ */
+export async function replaceRows(c: DuckDBConnection, request: ReplaceRequest, control: RunControl = {}): Promise<OfflineRun> {
+  const { view, scope } = request;
+  await exposeDataset(c, request.source.dataset.name, request.source.files);
+  const hasCreated = await checkViewColumns(c, view);
+  if (scope.kind === 'entities') {
+    if (request.incremental?.affectedFromNewFiles) {
+      await exposeDataset(c, request.source.dataset.name, request.incremental.source.newFiles);
+      await c.run(affectedKeysSql(view));
+      await exposeDataset(c, request.source.dataset.name, request.source.files);
+    } else {
+      await c.run(`CREATE OR REPLACE TEMP TABLE affected AS SELECT ${keyList(view.joinKeys)} FROM ${tableName(view)} WHERE false`);
+    }
+  }
+  const params = scopeParams(scope).map(timestampParam);
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await ensureTables(c, view);
+    if (view.def.online) await c.run(markPendingSql(view, scope), params);
+    await c.run(deleteScopeSql(view, scope), params);
+    const inserted = await watched(c, control, () => c.run(insertScopeSql(view, hasCreated, scope), params));
+    if (view.def.online) await c.run(markPendingSql(view, scope), params);
+    if (request.incremental) await writeIncrementalState(c, view, request.incremental.source.snapshotId, request.incremental.watermark);
+    await c.run('COMMIT');
+    return { rowsWritten: inserted.rowsChanged };
+  } catch (error) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    if (error instanceof JobCancelledError) throw error;
+    if (control.signal?.aborted) throw new JobCancelledError('cancelled; nothing was changed');
+    throw new MaterializationFailedError(`feature view ${view.def.name}: ${firstLine(error)}`, { view: view.def.name });
+  }
+}
+
+/** The dataset's files as a temporary view named after the dataset, which the view's SQL reads. */
+async function exposeDataset(c: DuckDBConnection, dataset: string, files: string[]): Promise<void> {
+  await c.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(dataset)} AS SELECT * FROM read_parquet(${quotePathList(files)})`);
+}
+
+/** Runs a long statement, reporting the engine's progress and interrupting it on cancellation. */
+async function watched<T>(c: DuckDBConnection, control: RunControl, statement: () => Promise<T>): Promise<T> {
+  if (control.onProgress) {
+    // Progress is tracked by the engine only when asked, and must never print to our terminal.
+    await c.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
+  }
+  const interrupt = () => c.interrupt();
+  control.signal?.addEventListener('abort', interrupt);
+  const timer = control.onProgress
+    ? setInterval(() => {
+        const progress = c.progress;
+        control.onProgress?.({ fraction: progress.percentage >= 0 ? progress.percentage / 100 : null, rowsProcessed: Number(progress.rows_processed) });
+      }, PROGRESS_INTERVAL_MS)
+    : undefined;
+  try {
+    if (control.signal?.aborted) throw new JobCancelledError('cancelled before it started');
+    return await statement();
+  } finally {
+    if (timer) clearInterval(timer);
+    control.signal?.removeEventListener('abort', interrupt);
+  }
+}
+
+/**
+ * Streams the newest row of every entity pending at the start, in batches; each batch's `ack`
+ * clears the entities it covers. The last ack also clears pending entities without rows.
+ */
+export async function* pendingBatches(open: () => Promise<DuckDBConnection>, view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch> {
+  const reader = await open();
+  const writer = await open();
+  try {
+    const max = (await reader.runAndReadAll(`SELECT max(__seq) FROM ${pendingTableName(view)}`)).getRows()[0][0];
+    if (max === null) return;
+    const result = await reader.stream(pendingLatestSql(view), [max as DuckDBValue]);
+    const ack = (upTo: DuckDBValue) => async () => void (await writer.run(`DELETE FROM ${pendingTableName(view)} WHERE __seq <= $1`, [upTo]));
+    let batch: OnlineRecord[] = [];
+    let lastSeq: DuckDBValue = null;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const columns = chunk.getColumns();
+      for (let row = 0; row < chunk.rowCount; row++) {
+        batch.push(toRecord(view, columns, row));
+        lastSeq = columns[columns.length - 1][row];
+        if (batch.length >= batchSize) {
+          yield { records: batch, ack: ack(lastSeq) };
+          batch = [];
+        }
+      }
+    }
+    yield { records: batch, ack: ack(max as DuckDBValue) };
+  } finally {
+    reader.closeSync();
+    writer.closeSync();
+  }
+}
+
+function toRecord(view: ResolvedView, columns: DuckDBValue[][], row: number): OnlineRecord {
+  const keyCount = view.joinKeys.length;
+  const keyValues = view.joinKeys.map((k, i) => fromDuckDb(columns[i][row], k.type));
+  return {
+    entityKey: encodeEntityKey(keyValues) as string,
+    eventTimestamp: micros(columns[keyCount][row]) as Micros,
+    createdTimestamp: micros(columns[keyCount + 1][row]),
+    values: view.def.features.map((f, i) => fromDuckDb(columns[keyCount + 2 + i][row], f.type)),
+  };
+}
+
+export function scopeForIncremental(source: IncrementalSource, previous: { consumedSnapshot: number | null; watermark: Micros | null }, end: Micros, full: boolean) {
+  const watermark = previous.watermark !== null && previous.watermark > end ? previous.watermark : end;
+  if (full || previous.consumedSnapshot === null || previous.watermark === null) {
+    return { scope: { kind: 'all', end: watermark } as RecomputeScope, affectedFromNewFiles: false, watermark };
+  }
+  return {
+    scope: { kind: 'entities', end: watermark, watermark: previous.watermark } as RecomputeScope,
+    affectedFromNewFiles: source.newFiles.length > 0,
+    watermark,
+  };
+}
