@@ -20,7 +20,8 @@ export class MaterializationController {
   async materialize(@Body() body: MaterializeDto, @Query('async') asyncFlag: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const start = requireTimestamp(body.start_ts, 'start_ts');
     const end = requireTimestamp(body.end_ts, 'end_ts');
-    return this.respond(await this.jobs.submit({ kind: 'materialize', start, end, views: body.feature_views }), asyncFlag, reply);
+    const background = isAsync(asyncFlag);
+    return this.respond(await this.jobs.submit({ kind: 'materialize', start, end, views: body.feature_views }), background, reply);
   }
 
   @Post('materialize-incremental')
@@ -29,11 +30,12 @@ export class MaterializationController {
   @ApiOperation({ summary: 'Materialize what arrived in the lake since each view\'s last run (late events included), up to end_ts, as a job.' })
   async materializeIncremental(@Body() body: MaterializeIncrementalDto, @Query('async') asyncFlag: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const end = requireTimestamp(body.end_ts, 'end_ts');
-    return this.respond(await this.jobs.submit({ kind: 'materialize-incremental', end, views: body.feature_views }), asyncFlag, reply);
+    const background = isAsync(asyncFlag);
+    return this.respond(await this.jobs.submit({ kind: 'materialize-incremental', end, views: body.feature_views }), background, reply);
   }
 
-  private async respond(job: Job, asyncFlag: string | undefined, reply: FastifyReply) {
-    if (isAsync(asyncFlag)) {
+  private async respond(job: Job, background: boolean, reply: FastifyReply) {
+    if (background) {
       void reply.status(202);
       return toJobBody(job);
     }

@@ -89,7 +89,7 @@ async function watched<T>(c: DuckDBConnection, control: RunControl, statement: (
       }, PROGRESS_INTERVAL_MS)
     : undefined;
   try {
-    if (control.signal?.aborted) throw new JobCancelledError('cancelled before it started');
+    if (control.signal?.aborted) throw new JobCancelledError('cancelled; nothing was changed');
     return await statement();
   } finally {
     if (timer) clearInterval(timer);
