@@ -12,7 +12,7 @@ export type LakeLocation =
       credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     };
 
-export type OnlineStoreConfig = { type: 'embedded'; path: string } | { type: 'redis'; url: string };
+export type OnlineStoreConfig = { type: 'embedded'; path: string } | { type: 'redis'; url: string; cluster: boolean };
 
 export interface Limits {
   /** Entity rows in one /get-online-features request. */

@@ -18,6 +18,7 @@ export const ENV_VARS = [
   'FEATURELAKE_OFFLINE_PATH',
   'FEATURELAKE_ONLINE_TYPE',
   'FEATURELAKE_REDIS_URL',
+  'FEATURELAKE_REDIS_CLUSTER',
   'FEATURELAKE_ONLINE_PATH',
   'FEATURELAKE_STATE_DIR',
   'FEATURELAKE_REGISTRY_REFRESH_SECONDS',
@@ -119,15 +120,16 @@ function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation 
 
 function readOnline(root: FieldReader, dir: string, offlinePath: string, env: ConfigEnv): OnlineStoreConfig | undefined {
   const online = root.object('online');
-  online?.rejectUnknown(['type', 'url', 'path']);
+  online?.rejectUnknown(['type', 'url', 'path', 'cluster']);
   const type = env.FEATURELAKE_ONLINE_TYPE ?? online?.string('type') ?? 'embedded';
   if (type === 'redis') {
     const url = env.FEATURELAKE_REDIS_URL ?? online?.string('url') ?? 'redis://127.0.0.1:6379';
-    if (!/^rediss?:\/\//.test(url)) {
-      root.issue(`must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`, ['online', 'url']);
+    if (!url.split(',').every((u) => /^rediss?:\/\//.test(u.trim()))) {
+      root.issue(`must be a redis:// or rediss:// URL (several, comma-separated, for a cluster), got ${JSON.stringify(url)}`, ['online', 'url']);
       return undefined;
     }
-    return { type, url };
+    const cluster = env.FEATURELAKE_REDIS_CLUSTER ? env.FEATURELAKE_REDIS_CLUSTER === 'true' : (online?.boolean('cluster', false) ?? false);
+    return { type, url, cluster };
   }
   if (type === 'embedded') {
     const path = env.FEATURELAKE_ONLINE_PATH ?? online?.string('path');

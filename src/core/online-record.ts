@@ -54,3 +54,13 @@ function decodeValue(raw: string | number | boolean | null, type: ValueType): Va
   if ((type === 'float32' || type === 'float64') && typeof raw === 'string') return Number(raw);
   return raw;
 }
+
+/**
+ * When a stored record may be dropped, in epoch milliseconds (0: never). A value stops being
+ * served at event time + ttl (OUTSIDE_MAX_AGE); it is kept one more ttl so that clients see that
+ * status rather than NOT_FOUND right away, then expires, so stale keys do not pile up.
+ */
+export function expiresAtMs(record: Pick<OnlineRecord, 'eventTimestamp'>, ttlSeconds: number | null): number {
+  if (ttlSeconds === null) return 0;
+  return Number(record.eventTimestamp / 1000n) + 2 * ttlSeconds * 1000;
+}

@@ -20,7 +20,7 @@ const ONLINE_DATABASE = Symbol('ONLINE_DATABASE');
       provide: OnlineStore,
       inject: [AppConfig, ONLINE_DATABASE],
       useFactory: (config: AppConfig, db: DuckDbDatabase | null): OnlineStore =>
-        config.online.type === 'redis' ? new RedisOnlineStore(config.online.url) : new EmbeddedOnlineStore(db as DuckDbDatabase),
+        config.online.type === 'redis' ? new RedisOnlineStore(config.online) : new EmbeddedOnlineStore(db as DuckDbDatabase),
     },
   ],
   exports: [OnlineStore],

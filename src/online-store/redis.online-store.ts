@@ -1,53 +1,88 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { OnlineStoreUnavailableError } from '../common/errors';
 import { ResolvedView } from '../core/catalog';
-import { decodeRecord, encodeRecord, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
+import { decodeRecord, encodeRecord, expiresAtMs, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
 import { OnlineReadRequest, OnlineStore, recordKey } from './online-store';
 
 const KEY_PREFIX = 'fl:';
 
 /**
  * Compare-and-set for a batch of keys, atomic per key on the server: a stored value whose
- * ordering prefix (event time, created time) is greater than the new one's is kept.
+ * ordering prefix (event time, created time) is greater than the new one's is kept. ARGV holds
+ * the values, then each key's expiry (epoch ms, 0 for none), refreshed on every write.
  */
 const WRITE_NEWER = `
+local n = #KEYS
 local written = 0
-for i = 1, #KEYS do
+for i = 1, n do
+  local value = ARGV[i]
   local old = redis.call('GET', KEYS[i])
-  if (not old) or string.sub(old, 1, ${ORDER_PREFIX_LENGTH}) <= string.sub(ARGV[i], 1, ${ORDER_PREFIX_LENGTH}) then
-    redis.call('SET', KEYS[i], ARGV[i])
+  if (not old) or string.sub(old, 1, ${ORDER_PREFIX_LENGTH}) <= string.sub(value, 1, ${ORDER_PREFIX_LENGTH}) then
+    local expireAt = tonumber(ARGV[n + i])
+    if expireAt > 0 then
+      redis.call('SET', KEYS[i], value, 'PXAT', expireAt)
+    else
+      redis.call('SET', KEYS[i], value)
+    end
     written = written + 1
   end
 end
 return written`;
 
+/** Keys per script call on a single node (a cluster takes one key per call: keys of a call share a slot). */
 const WRITE_BATCH = 500;
 
-type RedisWithScript = Redis & { writeNewer(numKeys: number, ...keysAndValues: string[]): Promise<number> };
+export interface RedisTarget {
+  /** One URL, or (cluster) several comma-separated seed nodes. */
+  url: string;
+  cluster: boolean;
+}
 
-/** Online store on a single Redis node: one string per (view, entity); reads are one MGET. */
+type Client = (Redis | Cluster) & {
+  writeNewer(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  /** The same script with exactly one key, first: auto-pipelining routes a call by its first argument. */
+  writeNewerOne(key: string, value: string, expireAt: number): Promise<number>;
+};
+
+/**
+ * Online store on Redis, a single node or a Redis Cluster: one string per (view, entity).
+ * A read is one round trip: a single MGET on one node; on a cluster, one GET per key issued
+ * together, which the client's auto-pipelining sends as one batch per node.
+ */
 export class RedisOnlineStore extends OnlineStore {
-  private readonly redis: RedisWithScript;
+  private readonly redis: Client;
+  private connecting?: Promise<void>;
 
-  constructor(url: string) {
+  constructor(private readonly target: RedisTarget) {
     super();
     // Auto-pipelining batches the commands of concurrent requests into one write: under load,
     // one syscall per request to Redis was the largest single cost of serving (bench/README.md).
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true }) as RedisWithScript;
+    const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true };
+    this.redis = (
+      target.cluster
+        ? new Redis.Cluster(target.url.split(',').map((u) => u.trim()), { ...options, redisOptions: { maxRetriesPerRequest: 2 } })
+        : new Redis(target.url, options)
+    ) as Client;
     this.redis.defineCommand('writeNewer', { lua: WRITE_NEWER });
+    this.redis.defineCommand('writeNewerOne', { lua: WRITE_NEWER, numberOfKeys: 1 });
     this.redis.on('error', () => undefined); // surfaced per command as ONLINE_STORE_UNAVAILABLE
   }
 
   async write(project: string, view: ResolvedView, records: OnlineRecord[]): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (let i = 0; i < records.length; i += WRITE_BATCH) {
-      const batch = records.slice(i, i + WRITE_BATCH);
-      const keys = batch.map((r) => KEY_PREFIX + recordKey(project, view, r.entityKey));
-      (pipeline as unknown as RedisWithScript).writeNewer(keys.length, ...keys, ...batch.map(encodeRecord));
+    if (this.target.cluster) {
+      const calls = records.map((r) => this.redis.writeNewerOne(KEY_PREFIX + recordKey(project, view, r.entityKey), encodeRecord(r), expiresAtMs(r, view.def.ttlSeconds)));
+      await this.call(() => Promise.all(calls));
+      return;
     }
-    const results = await this.call(() => pipeline.exec());
-    const failed = results?.find(([error]) => error);
-    if (failed) throw this.unavailable(failed[0]);
+    const calls: Promise<number>[] = [];
+    for (let i = 0; i < records.length; i += WRITE_BATCH) {
+      const slice = records.slice(i, i + WRITE_BATCH);
+      const keys = slice.map((r) => KEY_PREFIX + recordKey(project, view, r.entityKey));
+      const values = slice.map(encodeRecord);
+      const expiries = slice.map((r) => expiresAtMs(r, view.def.ttlSeconds));
+      calls.push(this.redis.writeNewer(keys.length, ...keys, ...values, ...expiries));
+    }
+    await this.call(() => Promise.all(calls));
   }
 
   async read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]> {
@@ -55,7 +90,7 @@ export class RedisOnlineStore extends OnlineStore {
     for (const { view, entityKeys } of requests) {
       for (const key of entityKeys) if (key !== null) keys.push(KEY_PREFIX + recordKey(project, view, key));
     }
-    const values = keys.length ? await this.call(() => this.redis.mget(...keys)) : [];
+    const values = keys.length === 0 ? [] : await this.call(() => this.fetch(keys));
     let next = 0;
     return requests.map(({ view, entityKeys }) => {
       const types = view.def.features.map((f) => f.type);
@@ -68,7 +103,7 @@ export class RedisOnlineStore extends OnlineStore {
   }
 
   async ping(): Promise<void> {
-    await this.call(() => this.redis.ping());
+    await this.call(() => (this.target.cluster ? (this.redis as Cluster).cluster('INFO') : this.redis.ping()));
   }
 
   async close(): Promise<void> {
@@ -76,15 +111,28 @@ export class RedisOnlineStore extends OnlineStore {
     this.redis.disconnect();
   }
 
-  private async call<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (error) {
-      throw this.unavailable(error);
-    }
+  /** MGET on one node; on a cluster (where MGET cannot span slots) GETs issued in one tick. */
+  private fetch(keys: string[]): Promise<(string | null)[]> {
+    if (!this.target.cluster) return this.redis.mget(...keys);
+    return Promise.all(keys.map((key) => this.redis.get(key)));
   }
 
-  private unavailable(error: unknown): OnlineStoreUnavailableError {
-    return new OnlineStoreUnavailableError(`Redis online store failed: ${error instanceof Error ? error.message : String(error)}`);
+  /**
+   * A cluster client must know the slot map before it can group commands by node, so it is
+   * connected before the first command rather than lazily by it.
+   */
+  private connected(): Promise<void> {
+    if (!this.target.cluster || this.redis.status !== 'wait') return Promise.resolve();
+    this.connecting ??= this.redis.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      await this.connected();
+      return await command();
+    } catch (error) {
+      throw new OnlineStoreUnavailableError(`Redis online store failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

@@ -5,12 +5,14 @@ import request from 'supertest';
 import { RegistryService } from '../../src/registry/registry.service';
 import { AIRPORTS_CSV, Backends, exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { query, writeReplayedFlights } from '../support/duckdb-files';
+import { startRedisCluster, TestRedisCluster } from '../support/redis-cluster';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { startS3, TestS3 } from '../support/s3-server';
 
 const COMBINATIONS: Backends[] = [
   { lake: 'local', online: 'embedded' },
   { lake: 's3', online: 'redis' },
+  { lake: 'local', online: 'redis-cluster' },
 ];
 
 const AIRPORTS = ['ORD', 'ATL', 'DFW', 'LAX', 'ZZZ'];
@@ -20,6 +22,7 @@ const ROUTES = [['ORD', 'LGA'], ['ATL', 'MCO'], ['DFW', 'IAH'], ['LAX', 'SFO'], 
 describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $online', (backends) => {
   let s3: TestS3 | undefined;
   let redis: TestRedis | undefined;
+  let cluster: TestRedisCluster | undefined;
   let app: INestApplication;
   let dir: string;
   let http: ReturnType<typeof request>;
@@ -27,7 +30,8 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
   beforeAll(async () => {
     if (backends.lake === 's3') s3 = await startS3();
     if (backends.online === 'redis') redis = await startRedis();
-    const repo = exampleRepo(backends, { s3, redis });
+    if (backends.online === 'redis-cluster') cluster = await startRedisCluster();
+    const repo = exampleRepo(backends, { s3, redis, cluster });
     dir = repo.dir;
     app = await startApp(repo.config);
     http = request(app.getHttpServer());
@@ -38,6 +42,7 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
   afterAll(async () => {
     await app?.close();
     await redis?.stop();
+    await cluster?.stop();
     await s3?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -129,7 +134,7 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     expect(registry.body).toMatchObject({ project: 'flights', version: 1 });
     expect(registry.body.feature_views.map((v: { name: string }) => v.name)).toEqual(['airport_daily', 'airport_info', 'route_weekly']);
     const health = await http.get('/health').expect(200);
-    expect(health.body).toMatchObject({ status: 'ok', registry_version: 1, online_store: { type: backends.online, ok: true } });
+    expect(health.body).toMatchObject({ status: 'ok', registry_version: 1, online_store: { type: backends.online === 'embedded' ? 'embedded' : 'redis', ok: true } });
     const openapi = await http.get('/docs-json').expect(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/get-online-features', '/get-historical-features', '/materialize', '/datasets/{name}/files']));
     await http.get('/docs/').expect(200).expect('Content-Type', /html/);

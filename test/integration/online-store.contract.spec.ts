@@ -10,6 +10,7 @@ import { EmbeddedOnlineStore } from '../../src/online-store/embedded.online-stor
 import { OnlineStore } from '../../src/online-store/online-store';
 import { RedisOnlineStore } from '../../src/online-store/redis.online-store';
 import { testCatalog, testDefinitions } from '../support/catalog';
+import { startRedisCluster, TestRedisCluster, cli } from '../support/redis-cluster';
 import { startRedis, TestRedis } from '../support/redis-server';
 
 const t = (iso: string) => parseTimestamp(iso) as bigint;
@@ -26,10 +27,12 @@ function driver(id: bigint, eventIso: string, createdIso: string | null, rating:
   };
 }
 
-/** The OnlineStore contract, run against Redis (a real redis-server) and the embedded store. */
-describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind) => {
+/** Records of driver_stats (ttl 1 h) are stamped in 2099 so that none expires during the test. */
+/** The OnlineStore contract, run against Redis, a real three-node Redis Cluster, and the embedded store. */
+describe.each(['redis', 'redis-cluster', 'embedded'] as const)('OnlineStore contract: %s', (kind) => {
   let store: OnlineStore;
   let redis: TestRedis | undefined;
+  let cluster: TestRedisCluster | undefined;
   let dir: string;
   let db: DuckDbDatabase | undefined;
   let project: string;
@@ -39,7 +42,10 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
     dir = mkdtempSync(join(tmpdir(), 'fl-online-'));
     if (kind === 'redis') {
       redis = await startRedis();
-      store = new RedisOnlineStore(redis.url);
+      store = new RedisOnlineStore({ url: redis.url, cluster: false });
+    } else if (kind === 'redis-cluster') {
+      cluster = await startRedisCluster();
+      store = new RedisOnlineStore({ url: cluster.url, cluster: true });
     } else {
       db = new DuckDbDatabase(join(dir, 'online.duckdb'), dir);
       store = new EmbeddedOnlineStore(db);
@@ -52,20 +58,21 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
 
   afterAll(async () => {
     if (store instanceof RedisOnlineStore) await store.close();
-    db?.close();
+    await db?.close();
     await redis?.stop();
+    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('round-trips every value type exactly, int64 beyond 2^53 and microsecond timestamps included', async () => {
-    const record = driver(1n, '2026-01-01T12:00:00Z', '2026-01-01T12:00:01Z', 4.75);
+    const record = driver(1n, '2099-01-01T12:00:00Z', '2026-01-01T12:00:01Z', 4.75);
     await store.write(project, drivers, [record]);
     const [[read]] = await store.read(project, [{ view: drivers, entityKeys: [record.entityKey] }]);
     expect(read).toEqual(record);
   });
 
   it('keeps nulls, NaN and infinities apart', async () => {
-    const record: OnlineRecord = { ...driver(2n, '2026-01-01T12:00:00Z', null, Number.NaN), values: [Number.NaN, null, null, null, null, null, Number.NEGATIVE_INFINITY] };
+    const record: OnlineRecord = { ...driver(2n, '2099-01-01T12:00:00Z', null, Number.NaN), values: [Number.NaN, null, null, null, null, null, Number.NEGATIVE_INFINITY] };
     await store.write(project, drivers, [record]);
     const [[read]] = await store.read(project, [{ view: drivers, entityKeys: [record.entityKey] }]);
     expect(read?.values[0]).toBeNaN();
@@ -75,8 +82,8 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
   });
 
   it('never replaces a newer value with an older one, whatever the write order', async () => {
-    const newer = driver(3n, '2026-01-02T00:00:00Z', null, 2);
-    const older = driver(3n, '2026-01-01T00:00:00Z', '2026-01-05T00:00:00Z', 1);
+    const newer = driver(3n, '2099-01-02T00:00:00Z', null, 2);
+    const older = driver(3n, '2099-01-01T00:00:00Z', '2026-01-05T00:00:00Z', 1);
     await store.write(project, drivers, [newer]);
     await store.write(project, drivers, [older]);
     const [[read]] = await store.read(project, [{ view: drivers, entityKeys: [newer.entityKey] }]);
@@ -84,10 +91,10 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
   });
 
   it('breaks equal event times by created time, and lets a full tie go to the new write', async () => {
-    const first = driver(4n, '2026-01-01T00:00:00Z', '2026-01-01T00:00:05Z', 1);
-    const staleCreated = driver(4n, '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 2);
-    const noCreated = driver(4n, '2026-01-01T00:00:00Z', null, 3);
-    const sameVersion = driver(4n, '2026-01-01T00:00:00Z', '2026-01-01T00:00:05Z', 4);
+    const first = driver(4n, '2099-01-01T00:00:00Z', '2026-01-01T00:00:05Z', 1);
+    const staleCreated = driver(4n, '2099-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 2);
+    const noCreated = driver(4n, '2099-01-01T00:00:00Z', null, 3);
+    const sameVersion = driver(4n, '2099-01-01T00:00:00Z', '2026-01-01T00:00:05Z', 4);
     for (const r of [first, staleCreated, noCreated]) await store.write(project, drivers, [r]);
     let [[read]] = await store.read(project, [{ view: drivers, entityKeys: [first.entityKey] }]);
     expect(read?.values[0]).toBe(1);
@@ -97,7 +104,7 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
   });
 
   it('keeps the newest record when one batch holds several for an entity', async () => {
-    const batch = [driver(5n, '2026-01-01T00:00:00Z', null, 1), driver(5n, '2026-01-03T00:00:00Z', null, 3), driver(5n, '2026-01-02T00:00:00Z', null, 2)];
+    const batch = [driver(5n, '2099-01-01T00:00:00Z', null, 1), driver(5n, '2099-01-03T00:00:00Z', null, 3), driver(5n, '2099-01-02T00:00:00Z', null, 2)];
     await store.write(project, drivers, batch);
     const [[read]] = await store.read(project, [{ view: drivers, entityKeys: [batch[0].entityKey] }]);
     expect(read?.values[0]).toBe(3);
@@ -105,7 +112,7 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
 
   it('answers several views and keys in request order, null for missing and null keys', async () => {
     const zoneKey = encodeEntityKey(['berlin', 7]) as string;
-    await store.write(project, drivers, [driver(6n, '2026-01-01T00:00:00Z', null, 6)]);
+    await store.write(project, drivers, [driver(6n, '2099-01-01T00:00:00Z', null, 6)]);
     await store.write(project, zones, [{ entityKey: zoneKey, eventTimestamp: t('2020-01-01T00:00:00Z'), createdTimestamp: null, values: [0.25] }]);
     const result = await store.read(project, [
       { view: drivers, entityKeys: [encodeEntityKey([999n]), null, encodeEntityKey([6n])] },
@@ -116,7 +123,7 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
   });
 
   it('never returns rows written for an older shape of the view', async () => {
-    const record = driver(7n, '2026-01-01T00:00:00Z', null, 7);
+    const record = driver(7n, '2099-01-01T00:00:00Z', null, 7);
     await store.write(project, drivers, [record]);
     const reshaped = testDefinitions();
     reshaped.featureViews[0].features = [...reshaped.featureViews[0].features, { name: 'extra', type: 'string' }];
@@ -126,15 +133,61 @@ describe.each(['redis', 'embedded'] as const)('OnlineStore contract: %s', (kind)
   });
 
   it('keeps projects apart', async () => {
-    const record = driver(8n, '2026-01-01T00:00:00Z', null, 8);
+    const record = driver(8n, '2099-01-01T00:00:00Z', null, 8);
     await store.write(project, drivers, [record]);
     const [[read]] = await store.read(`${project}_other`, [{ view: drivers, entityKeys: [record.entityKey] }]);
     expect(read).toBeNull();
   });
 
+  it('expires a record one ttl after it stopped being served, and never expires one without ttl', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const inGrace = driver(9n, hourAgo.replace(/\.\d+Z$/, 'Z'), null, 1); // ttl 1 h: OUTSIDE_MAX_AGE, still stored
+    const gone = driver(10n, threeHoursAgo.replace(/\.\d+Z$/, 'Z'), null, 2); // past ttl + grace
+    const forever = { entityKey: encodeEntityKey(['old', 1]) as string, eventTimestamp: t('1990-01-01T00:00:00Z'), createdTimestamp: null, values: [1.5] };
+    await store.write(project, drivers, [inGrace, gone]);
+    await store.write(project, zones, [forever]);
+    const [[a, b], [c]] = await store.read(project, [
+      { view: drivers, entityKeys: [inGrace.entityKey, gone.entityKey] },
+      { view: zones, entityKeys: [forever.entityKey] },
+    ]);
+    expect([a?.values[0], b, c?.values[0]]).toEqual([1, null, 1.5]);
+  });
+
+  if (kind === 'redis') {
+    it('sets the key expiry from the ttl and refreshes it on write', async () => {
+      const record = driver(11n, '2099-01-01T00:00:00Z', null, 1);
+      await store.write(project, drivers, [record]);
+      const probe = new Redis(redis!.url);
+      const key = `fl:${project}:driver_stats:${drivers.fingerprint}:${record.entityKey}`;
+      expect(Number(await probe.call('PEXPIRETIME', key))).toBe(Date.parse('2099-01-01T00:00:00Z') + 2 * 3_600_000);
+      await store.write(project, drivers, [driver(11n, '2099-01-02T00:00:00Z', null, 2)]);
+      expect(Number(await probe.call('PEXPIRETIME', key))).toBe(Date.parse('2099-01-02T00:00:00Z') + 2 * 3_600_000);
+      probe.disconnect();
+    });
+  }
+
+  if (kind === 'redis-cluster') {
+    it('spreads entities over the nodes and reads them with at most one round trip per node', async () => {
+      const records = Array.from({ length: 60 }, (_, i) => driver(BigInt(200 + i), '2099-01-01T00:00:00Z', null, i));
+      await store.write(project, drivers, records);
+      const keysPerNode = cluster!.ports.map((port) => Number(/keys=(\d+)/.exec(cli(port, 'info', 'keyspace'))?.[1] ?? 0));
+      expect(keysPerNode.every((n) => n > 0)).toBe(true);
+      // Network read events per node, as Redis counts them; the probe itself costs a fixed number.
+      const reads = () => cluster!.ports.map((port) => Number(/total_reads_processed:(\d+)/.exec(cli(port, 'info', 'stats'))?.[1]));
+      const idle = reads();
+      const probeCost = reads().map((n, i) => n - idle[i]);
+      const before = reads();
+      const [result] = await store.read(project, [{ view: drivers, entityKeys: records.map((r) => r.entityKey) }]);
+      const after = reads();
+      expect(result.map((r) => r?.values[0])).toEqual(records.map((r) => r.values[0]));
+      expect(after.map((n, i) => n - before[i] - probeCost[i])).toEqual([1, 1, 1]);
+    });
+  }
+
   if (kind === 'redis') {
     it('reads any number of views and entities with one Redis command (one round trip)', async () => {
-      const records = Array.from({ length: 50 }, (_, i) => driver(BigInt(100 + i), '2026-01-01T00:00:00Z', null, i));
+      const records = Array.from({ length: 50 }, (_, i) => driver(BigInt(100 + i), '2099-01-01T00:00:00Z', null, i));
       await store.write(project, drivers, records);
       const probe = new Redis(redis!.url);
       const mgetCalls = async () => Number(/cmdstat_mget:calls=(\d+)/.exec(await probe.info('commandstats'))?.[1] ?? 0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AppConfig } from '../../src/config/app-config';
 import { ConfigEnv, loadConfig } from '../../src/config/load-config';
 import { createHttpApp } from '../../src/http-app';
+import { TestRedisCluster } from './redis-cluster';
 import { TestRedis } from './redis-server';
 import { TestS3 } from './s3-server';
 
@@ -14,14 +15,14 @@ export const AIRPORTS_CSV = join(__dirname, '../../node_modules/vega-datasets/da
 
 export interface Backends {
   lake: 'local' | 's3';
-  online: 'embedded' | 'redis';
+  online: 'embedded' | 'redis' | 'redis-cluster';
 }
 
 /**
  * A copy of the example feature repo in a temp folder, configured for the given backends
  * through the documented environment variables (so those are exercised too).
  */
-export function exampleRepo(backends: Backends, services: { s3?: TestS3; redis?: TestRedis }, project = 'flights'): { dir: string; config: AppConfig } {
+export function exampleRepo(backends: Backends, services: { s3?: TestS3; redis?: TestRedis; cluster?: TestRedisCluster }, project = 'flights'): { dir: string; config: AppConfig } {
   const dir = mkdtempSync(join(tmpdir(), 'fl-e2e-'));
   const repo = join(dir, 'feature-repo');
   mkdirSync(repo);
@@ -37,6 +38,9 @@ export function exampleRepo(backends: Backends, services: { s3?: TestS3; redis?:
     });
   }
   if (backends.online === 'redis') Object.assign(env, { FEATURELAKE_ONLINE_TYPE: 'redis', FEATURELAKE_REDIS_URL: services.redis!.url });
+  if (backends.online === 'redis-cluster') {
+    Object.assign(env, { FEATURELAKE_ONLINE_TYPE: 'redis', FEATURELAKE_REDIS_URL: services.cluster!.url, FEATURELAKE_REDIS_CLUSTER: 'true' });
+  }
   return { dir, config: loadConfig(repo, env) };
 }
 
