@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LakeModule } from './lake/lake.module';
 import { MaterializationModule } from './materialization/materialization.module';
+import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
 import { RetrievalModule } from './retrieval/retrieval.module';
 import { ServingModule } from './serving/serving.module';
@@ -25,6 +26,7 @@ export class AppModule {
         LakeModule,
         MaterializationModule,
         ServingModule,
+        PushModule,
         RetrievalModule,
         HealthModule,
       ],

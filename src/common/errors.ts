@@ -69,6 +69,14 @@ export class FeatureServiceNotFoundError extends DomainError {
   readonly code = 'FEATURE_SERVICE_NOT_FOUND';
   readonly status = 404;
 }
+export class PushSourceNotFoundError extends DomainError {
+  readonly code = 'PUSH_SOURCE_NOT_FOUND';
+  readonly status = 404;
+}
+export class InvalidPushError extends DomainError {
+  readonly code = 'INVALID_PUSH';
+  readonly status = 400;
+}
 export class DatasetNotFoundError extends DomainError {
   readonly code = 'DATASET_NOT_FOUND';
   readonly status = 404;

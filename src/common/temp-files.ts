@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,13 @@ export class TempFiles {
   async path(extension: string): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     return join(this.dir, `${randomUUID()}${extension}`);
+  }
+
+  /** A new temp file holding `text`. */
+  async write(extension: string, text: string): Promise<string> {
+    const path = await this.path(extension);
+    await writeFile(path, text);
+    return path;
   }
 
   /** Streams `body` to a new temp file, failing with 413 (and leaving nothing) past `maxBytes`. */

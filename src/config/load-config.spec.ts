@@ -45,14 +45,20 @@ describe('loadConfig', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
     });
-    expect(config.online).toEqual({ type: 'redis', url: 'redis://10.0.0.1:6380' });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://10.0.0.1:6380', cluster: false });
   });
 
   it('reads S3 options and a Redis online store from the file', () => {
     write('project: p\nlake:\n  uri: s3://bkt\n  s3: { endpoint: "http://minio:9000", region: eu-west-1, force_path_style: false }\nonline: { type: redis, url: "redis://r:6379" }\n');
     const config = loadConfig(repo, {});
     expect(config.lake).toMatchObject({ kind: 's3', bucket: 'bkt', prefix: '', region: 'eu-west-1', forcePathStyle: false });
-    expect(config.online).toEqual({ type: 'redis', url: 'redis://r:6379' });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://r:6379', cluster: false });
+  });
+
+  it('takes a Redis Cluster as comma-separated seed nodes', () => {
+    write('project: p\nlake:\n  uri: file://lake\nonline: { type: redis, url: "redis://a:7000, redis://b:7001", cluster: true }\n');
+    expect(loadConfig(repo, {}).online).toEqual({ type: 'redis', url: 'redis://a:7000, redis://b:7001', cluster: true });
+    expect(loadConfig(repo, { FEATURELAKE_REDIS_CLUSTER: 'false' }).online).toMatchObject({ cluster: false });
   });
 
   it('lists every problem at once, naming file and field', () => {

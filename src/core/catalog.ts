@@ -3,8 +3,9 @@ import {
   FeatureServiceNotFoundError,
   FeatureViewNotFoundError,
   DatasetNotFoundError,
+  PushSourceNotFoundError,
 } from '../common/errors';
-import { DatasetDef, EntityDef, FeatureViewDef, JoinKeyDef, RegistryVersion, joinKeysOf } from './definitions';
+import { DatasetDef, EntityDef, FeatureViewDef, JoinKeyDef, PushSourceDef, RegistryVersion, joinKeysOf } from './definitions';
 
 /** A feature view with everything a read or a write needs precomputed once per registry version. */
 export interface ResolvedView {
@@ -61,6 +62,17 @@ export class FeatureCatalog {
     const dataset = this.registry.datasets.find((d) => d.name === name);
     if (!dataset) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} is not defined`, { dataset: name });
     return dataset;
+  }
+
+  pushSource(name: string): PushSourceDef {
+    const source = (this.registry.pushSources ?? []).find((p) => p.name === name);
+    if (!source) throw new PushSourceNotFoundError(`push source ${JSON.stringify(name)} is not defined`, { push_source_name: name });
+    return source;
+  }
+
+  /** The feature views whose online rows come straight from a dataset's columns (no SQL). */
+  viewsFedBy(dataset: string): ResolvedView[] {
+    return this.allViews().filter((v) => v.def.source === dataset && !v.def.sql);
   }
 
   /** Every join key of every entity, by name (a name has one type across entities). */

@@ -55,12 +55,23 @@ export interface FeatureServiceDef {
   description?: string;
 }
 
+/**
+ * Where `/push` sends rows: into `dataset` (offline, as a lake snapshot) and straight into the
+ * online table of every feature view that reads that dataset without SQL (online).
+ */
+export interface PushSourceDef {
+  name: string;
+  dataset: string;
+  description?: string;
+}
+
 export interface Definitions {
   project: string;
   entities: EntityDef[];
   datasets: DatasetDef[];
   featureViews: FeatureViewDef[];
   featureServices: FeatureServiceDef[];
+  pushSources: PushSourceDef[];
 }
 
 /** One applied, immutable version of the definitions, as stored in the lake. */

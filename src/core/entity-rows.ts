@@ -1,7 +1,8 @@
-import { EntityKeyError, EntityKeyTypeError, InvalidTimestampError } from '../common/errors';
+import { EntityKeyError, InvalidTimestampError } from '../common/errors';
+import { coerceColumn, columnMapLength } from './column-map';
 import { EVENT_TIMESTAMP, JoinKeyDef } from './definitions';
 import { Micros, parseTimestamp } from './timestamp';
-import { coerceJsonValue, Value } from './value-types';
+import { Value } from './value-types';
 
 export interface EntityColumn {
   key: JoinKeyDef;
@@ -35,7 +36,7 @@ export function parseEntityRows(
   options: EntityRowsOptions,
 ): EntityRows {
   const names = Object.keys(raw);
-  const rowCount = columnLength(raw, names, options.maxRows);
+  const rowCount = columnMapLength(raw, 'entities', options.maxRows);
   for (const key of needed) {
     if (!names.includes(key.name)) {
       throw new EntityKeyError(`entities.${key.name}: missing; the requested features need join key ${key.name}`, {
@@ -53,46 +54,11 @@ export function parseEntityRows(
         field: `entities.${name}`,
       });
     }
-    columns.push({ key, values: coerceColumn(name, raw[name] as unknown[], key) });
+    columns.push({ key, values: coerceColumn(`entities.${name}`, raw[name] as unknown[], key.type, `join key ${name}`) });
   }
   const rows: EntityRows = { columns, rowCount };
   if (options.withTimestamps) rows.eventTimestamps = parseTimestampColumn(raw[EVENT_TIMESTAMP]);
   return rows;
-}
-
-function columnLength(raw: Record<string, unknown>, names: string[], maxRows: number): number {
-  if (names.length === 0) throw new EntityKeyError('entities: give at least one join-key column', { field: 'entities' });
-  let length: number | undefined;
-  for (const name of names) {
-    const column = raw[name];
-    if (!Array.isArray(column)) {
-      throw new EntityKeyError(`entities.${name}: must be an array of values`, { field: `entities.${name}` });
-    }
-    if (length !== undefined && column.length !== length) {
-      throw new EntityKeyError(`entities.${name}: has ${column.length} values but ${names[0]} has ${length}`, {
-        field: `entities.${name}`,
-      });
-    }
-    length = column.length;
-  }
-  if (!length) throw new EntityKeyError('entities: the columns hold no rows', { field: 'entities' });
-  if (length > maxRows) {
-    throw new EntityKeyError(`entities: ${length} rows is more than the limit of ${maxRows}`, { field: 'entities' });
-  }
-  return length;
-}
-
-function coerceColumn(name: string, column: unknown[], key: JoinKeyDef): Value[] {
-  return column.map((raw, index) => {
-    const coerced = coerceJsonValue(raw, key.type);
-    if (!coerced.ok) {
-      throw new EntityKeyTypeError(
-        `entities.${name}[${index}]: expected ${coerced.expected} (join key ${name} is ${key.type}), got ${JSON.stringify(raw)}`,
-        { field: `entities.${name}[${index}]` },
-      );
-    }
-    return coerced.value;
-  });
 }
 
 function parseTimestampColumn(column: unknown): Micros[] {

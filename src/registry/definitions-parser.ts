@@ -1,6 +1,6 @@
 import { FieldIssue, FieldReader } from '../common/field-reader';
 import { parseYaml } from '../common/yaml-file';
-import { DatasetDef, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef } from '../core/definitions';
+import { DatasetDef, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef } from '../core/definitions';
 import { parseDurationSeconds } from '../core/duration';
 import { isIdentifier } from '../core/identifiers';
 import { isValueType, VALUE_TYPES, ValueType } from '../core/value-types';
@@ -16,13 +16,14 @@ export interface ParsedFile {
   datasets: Located<DatasetDef>[];
   featureViews: Located<FeatureViewDef>[];
   featureServices: Located<FeatureServiceDef>[];
+  pushSources: Located<PushSourceDef>[];
 }
 
-const SECTIONS = ['entities', 'datasets', 'feature_views', 'feature_services'];
+const SECTIONS = ['entities', 'datasets', 'feature_views', 'feature_services', 'push_sources'];
 
 /** Reads the definitions of one YAML file; shape problems are added to `issues`, never thrown. */
 export function parseDefinitionsFile(file: string, text: string, issues: FieldIssue[]): ParsedFile {
-  const parsed: ParsedFile = { entities: [], datasets: [], featureViews: [], featureServices: [] };
+  const parsed: ParsedFile = { entities: [], datasets: [], featureViews: [], featureServices: [], pushSources: [] };
   const yaml = parseYaml(file, text, issues);
   if (!yaml || yaml.value === null || yaml.value === undefined) return parsed;
   const root = FieldReader.root(yaml.source, yaml.value, issues);
@@ -32,6 +33,7 @@ export function parseDefinitionsFile(file: string, text: string, issues: FieldIs
   for (const at of root.objectList('datasets')) collect(parsed.datasets, readDataset(at), at);
   for (const at of root.objectList('feature_views')) collect(parsed.featureViews, readFeatureView(at), at);
   for (const at of root.objectList('feature_services')) collect(parsed.featureServices, readFeatureService(at), at);
+  for (const at of root.objectList('push_sources')) collect(parsed.pushSources, readPushSource(at), at);
   return parsed;
 }
 
@@ -165,4 +167,12 @@ function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
   if (features?.length === 0) at.issue('must list at least one feature or feature view', 'features');
   if (!name || !features?.length) return undefined;
   return { name, features, description: at.string('description') };
+}
+
+function readPushSource(at: FieldReader): PushSourceDef | undefined {
+  at.rejectUnknown(['name', 'dataset', 'description']);
+  const name = readName(at);
+  const dataset = at.string('dataset', true);
+  if (!name || !dataset) return undefined;
+  return { name, dataset, description: at.string('description') };
 }

@@ -11,15 +11,22 @@ export function assembleDefinitions(project: string, files: ParsedFile[]): Defin
   const datasets = unique(files.flatMap((f) => f.datasets), 'dataset');
   const views = unique(files.flatMap((f) => f.featureViews), 'feature view');
   const services = unique(files.flatMap((f) => f.featureServices), 'feature service');
+  const pushSources = unique(files.flatMap((f) => f.pushSources), 'push source');
   checkJoinKeyTypes(entities);
   for (const view of views) checkView(view, entities, datasets.map((d) => d.def));
   for (const service of services) checkServiceRefs(service.def.features, views.map((v) => v.def), service.at.issue.bind(service.at));
+  for (const { def, at } of pushSources) {
+    const dataset = datasets.find((d) => d.def.name === def.dataset)?.def;
+    if (!dataset) at.issue(`unknown dataset ${JSON.stringify(def.dataset)}`, 'dataset');
+    else if (!dataset.timestampField) at.issue(`dataset ${dataset.name} has no timestamp_field; pushed rows need an event time`, 'dataset');
+  }
   return {
     project,
     entities: byName(entities.map((e) => e.def)),
     datasets: byName(datasets.map((d) => d.def)),
     featureViews: byName(views.map((v) => v.def)),
     featureServices: byName(services.map((s) => s.def)),
+    pushSources: byName(pushSources.map((p) => p.def)),
   };
 }
 

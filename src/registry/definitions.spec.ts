@@ -35,6 +35,7 @@ describe('feature repo definitions', () => {
     const { issues, definitions } = check({ 'feature-repo/flights.yaml': text });
     expect(issues).toEqual([]);
     expect(definitions.featureViews.map((v) => [v.name, v.ttlSeconds])).toEqual([
+      ['airport_conditions', 7200],
       ['airport_daily', 172800],
       ['airport_info', null],
       ['route_weekly', 1209600],
@@ -78,6 +79,20 @@ describe('feature repo definitions', () => {
     const other = 'entities:\n  - name: gate\n    join_keys: [airport]\n    value_type: int64\n';
     const { issues } = check({ 'a.yaml': BASE, 'b.yaml': other });
     expect(issues.join('\n')).toMatch(/join key airport is int64 here but string in entity airport/);
+  });
+
+  it('checks push sources: a known dataset with an event time', () => {
+    const text = BASE + 'push_sources:\n  - { name: live, dataset: trains }\n  - { name: live2, dataset: flights }\n';
+    expect(check({ 'a.yaml': text }).issues).toEqual(['a.yaml: push_sources[0].dataset: unknown dataset "trains" (line 18)']);
+    expect(check({ 'a.yaml': BASE.replace('    timestamp_field: date\n', '') + 'push_sources:\n  - { name: live, dataset: flights }\n' }).issues.join('\n')).toMatch(
+      /push_sources\[0\]\.dataset: dataset flights has no timestamp_field/,
+    );
+  });
+
+  it('reads the incremental mode of a view, entities by default', () => {
+    expect(check({ 'a.yaml': BASE }).definitions.featureViews[0].incremental).toBe('entities');
+    expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    incremental: full') }).definitions.featureViews[0].incremental).toBe('full');
+    expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    incremental: sometimes') }).issues.join('\n')).toMatch(/incremental: must be entities or full/);
   });
 
   it('accepts join keys with a type each', () => {

@@ -11,6 +11,7 @@ describe('plan', () => {
       'create feature_view driver_stats',
       'create feature_view zone_stats',
       'create feature_service all',
+      'create push_source events_push',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Definitions } from '../core/definitions';
 
-export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service';
+export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service' | 'push_source';
 
 export interface PlannedChange {
   kind: ObjectKind;
@@ -24,6 +24,7 @@ const KINDS: [ObjectKind, keyof Omit<Definitions, 'project'>][] = [
   ['dataset', 'datasets'],
   ['feature_view', 'featureViews'],
   ['feature_service', 'featureServices'],
+  ['push_source', 'pushSources'],
 ];
 
 /** Hash of the canonical JSON form; definitions are kept sorted by name, so order in files is irrelevant. */

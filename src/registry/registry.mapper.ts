@@ -24,8 +24,10 @@ export function toRegistryBody(r: RegistryVersion) {
       sql: v.sql,
       features: v.features,
       online: v.online,
+      incremental: v.incremental,
       description: v.description,
     })),
     feature_services: r.featureServices,
+    push_sources: r.pushSources ?? [],
   };
 }

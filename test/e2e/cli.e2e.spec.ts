@@ -58,7 +58,8 @@ describe('featurelake CLI', () => {
     const online = run('get-online-features', '--features', 'airport_daily:departures,airport_info:state', '--entity', 'airport=ORD,ZZZ', '--json');
     const body = JSON.parse(online.stdout);
     expect(body.metadata.feature_names).toEqual(['airport', 'departures', 'state']);
-    expect(body.results[1]).toMatchObject({ values: [null, null], statuses: ['OUTSIDE_MAX_AGE', 'NOT_FOUND'] });
+    // The 2001 values are long past their 2-day ttl (and the grace after it): expired, not served.
+    expect(body.results[1]).toMatchObject({ values: [null, null], statuses: ['NOT_FOUND', 'NOT_FOUND'] });
     expect(body.results[2].values).toEqual(['IL', null]);
     const table = run('get-online-features', '--features', 'airport_info:state', '--entity', 'airport=ORD');
     expect(table.stdout).toMatch(/airport\s+state\n-+\s+-+\nORD\s+IL/);

@@ -58,6 +58,7 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     await http.post('/datasets/airports/files').set('Content-Type', 'text/csv').send(readFileSync(AIRPORTS_CSV)).expect(201);
     const list = await http.get('/datasets').expect(200);
     expect(list.body.datasets.map((d: { name: string; row_count: number }) => [d.name, d.row_count])).toEqual([
+      ['airport_conditions', 0],
       ['airports', 3376],
       ['flights', n],
     ]);
@@ -69,8 +70,9 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
   it('materializes every view (Feast /materialize body) into both stores', async () => {
     const now = new Date().toISOString();
     const response = await http.post('/materialize').send({ start_ts: '2000-01-01T00:00:00Z', end_ts: now }).expect(200);
-    expect(response.body).toMatchObject({ kind: 'materialize', state: 'succeeded', feature_views: ['airport_daily', 'airport_info', 'route_weekly'] });
+    expect(response.body).toMatchObject({ kind: 'materialize', state: 'succeeded', feature_views: ['airport_conditions', 'airport_daily', 'airport_info', 'route_weekly'] });
     const byView = Object.fromEntries(response.body.views.map((v: { name: string }) => [v.name, v]));
+    expect(byView.airport_conditions).toMatchObject({ state: 'skipped', note: 'the source dataset has no data yet' });
     expect(byView.airport_daily.rows_offline).toBeGreaterThan(1000);
     expect(byView.airport_daily.rows_online).toBeGreaterThan(100);
     expect(byView.airport_info.rows_online).toBe(3376);
@@ -132,7 +134,8 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
   it('describes itself: registry, health and OpenAPI', async () => {
     const registry = await http.get('/registry').expect(200);
     expect(registry.body).toMatchObject({ project: 'flights', version: 1 });
-    expect(registry.body.feature_views.map((v: { name: string }) => v.name)).toEqual(['airport_daily', 'airport_info', 'route_weekly']);
+    expect(registry.body.feature_views.map((v: { name: string }) => v.name)).toEqual(['airport_conditions', 'airport_daily', 'airport_info', 'route_weekly']);
+    expect(registry.body.push_sources).toEqual([{ name: 'airport_conditions_push', dataset: 'airport_conditions' }]);
     const health = await http.get('/health').expect(200);
     expect(health.body).toMatchObject({ status: 'ok', registry_version: 1, online_store: { type: backends.online === 'embedded' ? 'embedded' : 'redis', ok: true } });
     const openapi = await http.get('/docs-json').expect(200);

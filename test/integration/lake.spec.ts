@@ -17,6 +17,7 @@ const catalog = testCatalog({
   datasets: [{ name: 'flights', timestampField: 'date' }, { name: 'airports' }],
   featureViews: [],
   featureServices: [],
+  pushSources: [],
 });
 
 /** Ingest through real DuckDB into both lake backends: snapshots, and failures that leave no trace. */

@@ -39,6 +39,7 @@ export function testDefinitions(project = 'test'): Definitions {
       },
     ],
     featureServices: [{ name: 'all', features: ['driver_stats', 'zone_stats:demand'] }],
+    pushSources: [{ name: 'events_push', dataset: 'events' }],
   };
 }
 
