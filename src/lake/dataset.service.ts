@@ -23,6 +23,11 @@ export interface DatasetDetails extends DatasetSummary {
   snapshots: { snapshotId: number; committedAt: string; rowCount: number; added: { files: number; rows: number } }[];
 }
 
+/** Progress of an ingest, for progress bars: converting a file (engine progress), uploading, committing. */
+export type IngestProgress =
+  | { phase: 'converting'; file: string; fraction: number | null; rowsPerSecond: number | null; etaSeconds: number | null }
+  | { phase: 'uploading' | 'committing'; file: string | null };
+
 interface StagedFile {
   converted: ConvertedFile;
   key: string;
@@ -44,17 +49,34 @@ export class DatasetService {
   ) {}
 
   /** Ingests local files as one snapshot (all of them or none). */
-  async ingest(name: string, inputs: IngestInput[]): Promise<DatasetSnapshot> {
+  async ingest(name: string, inputs: IngestInput[], onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
     const dataset = await this.declared(name);
     const staged: StagedFile[] = [];
     try {
       let schema = (await this.log(name).latest())?.manifest.schema ?? null;
       for (const input of inputs) {
-        const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'));
+        const started = Date.now();
+        const control = onProgress && {
+          onProgress: ({ fraction, rowsProcessed }: { fraction: number | null; rowsProcessed: number }) => {
+            const seconds = (Date.now() - started) / 1000;
+            onProgress({
+              phase: 'converting',
+              file: input.name,
+              fraction,
+              rowsPerSecond: seconds > 0 ? rowsProcessed / seconds : null,
+              etaSeconds: fraction ? (seconds * (1 - fraction)) / fraction : null,
+            });
+          },
+        };
+        const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'), control);
         schema ??= converted.schema;
         staged.push({ converted, input, key: `datasets/${name}/data/${randomUUID()}.parquet` });
       }
-      for (const file of staged) await this.store.putFile(file.key, file.converted.path);
+      for (const file of staged) {
+        onProgress?.({ phase: 'uploading', file: file.input.name });
+        await this.store.putFile(file.key, file.converted.path);
+      }
+      onProgress?.({ phase: 'committing', file: null });
       const entry = await this.log(name).commit((latest, id) => nextSnapshot(name, latest?.manifest ?? null, id, staged));
       return entry.manifest;
     } catch (error) {

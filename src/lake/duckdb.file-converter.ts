@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { InvalidFileError, SchemaMismatchError } from '../common/errors';
 import { DatasetDef } from '../core/definitions';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { RunControl, watched } from '../duckdb/progress';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ColumnSchema, IngestInput } from './dataset-manifest';
 import { ConvertedFile, FileConverter } from './file-converter';
@@ -15,13 +16,14 @@ export class DuckDbFileConverter extends FileConverter {
     super();
   }
 
-  async toParquet(input: IngestInput, dataset: DatasetDef, existing: ColumnSchema[] | null, outputPath: string): Promise<ConvertedFile> {
+  async toParquet(input: IngestInput, dataset: DatasetDef, existing: ColumnSchema[] | null, outputPath: string, control: RunControl = {}): Promise<ConvertedFile> {
     if ((await stat(input.path)).size === 0) throw new InvalidFileError(`${input.name}: is empty`);
     return this.db.withConnection(async (connection) => {
       const source = readerSql(input);
       const columns = await describe(connection, `SELECT * FROM ${source}`, input);
       const select = selectList(columns, dataset, existing, input);
-      await this.run(connection, input, `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`);
+      const copy = `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
+      await watched(connection, control, () => this.run(connection, input, copy));
       const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
       const stats = await fileStats(connection, outputPath, dataset, input);
       return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };

@@ -1,5 +1,6 @@
 import { DatasetDef } from '../core/definitions';
 import { Micros } from '../core/timestamp';
+import { RunControl } from '../duckdb/progress';
 import { ColumnSchema, IngestInput } from './dataset-manifest';
 
 export interface ConvertedFile {
@@ -25,5 +26,6 @@ export abstract class FileConverter {
     dataset: DatasetDef,
     existingSchema: ColumnSchema[] | null,
     outputPath: string,
+    control?: RunControl,
   ): Promise<ConvertedFile>;
 }

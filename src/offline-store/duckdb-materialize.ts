@@ -5,6 +5,7 @@ import { encodeEntityKey } from '../core/entity-key';
 import { quoteIdent } from '../core/identifiers';
 import { OnlineRecord } from '../core/online-record';
 import { Micros } from '../core/timestamp';
+import { watched } from '../duckdb/progress';
 import { quotePathList } from '../duckdb/sql-text';
 import { fromDuckDb, micros, timestampParam } from '../duckdb/values';
 import { checkViewColumns, ensureTables, firstLine, writeIncrementalState } from './duckdb-views';
@@ -21,8 +22,6 @@ import {
   tableName,
 } from './offline-sql';
 import { IncrementalSource, OfflineRun, PendingBatch, RunControl, SourceData } from './offline-store';
-
-const PROGRESS_INTERVAL_MS = 250;
 
 export interface ReplaceRequest {
   view: ResolvedView;
@@ -72,29 +71,6 @@ export async function replaceRows(c: DuckDBConnection, request: ReplaceRequest, 
 /** The dataset's files as a temporary view named after the dataset, which the view's SQL reads. */
 async function exposeDataset(c: DuckDBConnection, dataset: string, files: string[]): Promise<void> {
   await c.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(dataset)} AS SELECT * FROM read_parquet(${quotePathList(files)})`);
-}
-
-/** Runs a long statement, reporting the engine's progress and interrupting it on cancellation. */
-async function watched<T>(c: DuckDBConnection, control: RunControl, statement: () => Promise<T>): Promise<T> {
-  if (control.onProgress) {
-    // Progress is tracked by the engine only when asked, and must never print to our terminal.
-    await c.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
-  }
-  const interrupt = () => c.interrupt();
-  control.signal?.addEventListener('abort', interrupt);
-  const timer = control.onProgress
-    ? setInterval(() => {
-        const progress = c.progress;
-        control.onProgress?.({ fraction: progress.percentage >= 0 ? progress.percentage / 100 : null, rowsProcessed: Number(progress.rows_processed) });
-      }, PROGRESS_INTERVAL_MS)
-    : undefined;
-  try {
-    if (control.signal?.aborted) throw new JobCancelledError('cancelled; nothing was changed');
-    return await statement();
-  } finally {
-    if (timer) clearInterval(timer);
-    control.signal?.removeEventListener('abort', interrupt);
-  }
 }
 
 /**

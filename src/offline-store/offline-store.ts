@@ -32,18 +32,8 @@ export interface HistoricalColumns {
 
 export type OutputFormat = 'parquet' | 'csv' | 'json';
 
-/** What the engine reports while a long statement runs. */
-export interface EngineProgress {
-  /** 0…1 when the engine can tell, else null. */
-  fraction: number | null;
-  rowsProcessed: number;
-}
-
-/** Cancellation and progress for a long-running operation. */
-export interface RunControl {
-  signal?: AbortSignal;
-  onProgress?: (progress: EngineProgress) => void;
-}
+export type { EngineProgress, RunControl } from '../duckdb/progress';
+import type { RunControl } from '../duckdb/progress';
 
 /** A dataset snapshot as incremental materialization sees it: all files, and those it has not consumed. */
 export interface IncrementalSource extends SourceData {

@@ -5,6 +5,7 @@ import { DatasetService } from '../../lake/dataset.service';
 import { formatFromFileName, IngestInput } from '../../lake/dataset-manifest';
 import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
+import { ProgressReporter } from '../progress';
 
 export function lakeCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -15,7 +16,16 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
     .action((dataset: string, files: string[]) =>
       withServices(globals(), async (get) => {
         const started = Date.now();
-        const snapshot = await get(DatasetService).ingest(dataset, files.map(toInput));
+        const reporter = new ProgressReporter();
+        const snapshot = await get(DatasetService)
+          .ingest(dataset, files.map(toInput), (p) =>
+            reporter.update(
+              p.phase === 'converting'
+                ? { label: `${p.file} (converting)`, fraction: p.fraction, rowsPerSecond: p.rowsPerSecond, etaSeconds: p.etaSeconds }
+                : { label: p.file ? `${p.file} (${p.phase})` : p.phase, fraction: null, rowsPerSecond: null, etaSeconds: null },
+            ),
+          )
+          .finally(() => reporter.done());
         const range = snapshot.timeRange ? `, events ${snapshot.timeRange.min} … ${snapshot.timeRange.max}` : '';
         console.log(
           `Ingested ${count(snapshot.added.rows)} rows into ${dataset} as snapshot ${snapshot.snapshotId} ` +
