@@ -8,6 +8,7 @@ import { OnlineStore } from '../online-store/online-store';
 import { Job, ViewRun } from './job';
 
 const ONLINE_BATCH = 5000;
+const WRITES_IN_FLIGHT = 3;
 
 /**
  * Does the work of one materialization job, view by view: recompute the view's rows from the
@@ -95,20 +96,32 @@ export class MaterializationService {
     run.rowsOffline = (await this.offline.materializeIncremental(view, source, run.end, view.def.incremental, control)).rowsWritten;
   }
 
-  /** Writes the newest row of every pending entity online, batch by batch, acknowledging each. */
+  /**
+   * Writes the newest row of every pending entity online. Up to WRITES_IN_FLIGHT batches are
+   * written while the next is read from DuckDB (memory stays bounded by that many batches);
+   * each batch is acknowledged only once it and every batch before it are written.
+   */
   private async pushPending(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
     run.onlineTotal = (await this.offline.viewState(view)).pendingOnline;
     job.progress.phase = 'online';
     const started = Date.now();
+    const inFlight = new Set<Promise<void>>();
+    let acknowledged: Promise<void> = Promise.resolve();
     for await (const batch of this.offline.pendingOnline(view, ONLINE_BATCH)) {
       if (signal.aborted) throw new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
-      if (batch.records.length > 0) await this.online.write(project, view, batch.records);
-      await batch.ack();
-      run.rowsOnline += batch.records.length;
-      const seconds = (Date.now() - started) / 1000;
-      job.progress.rowsPerSecond = seconds > 0 ? run.rowsOnline / seconds : null;
-      job.progress.etaSeconds = job.progress.rowsPerSecond ? (run.onlineTotal - run.rowsOnline) / job.progress.rowsPerSecond : null;
-      progress(0.5 + 0.5 * (run.onlineTotal ? Math.min(1, run.rowsOnline / run.onlineTotal) : 1));
+      const written: Promise<void> = this.online.write(project, view, batch.records).then(() => {
+        run.rowsOnline += batch.records.length;
+        const seconds = (Date.now() - started) / 1000;
+        job.progress.rowsPerSecond = seconds > 0 ? run.rowsOnline / seconds : null;
+        job.progress.etaSeconds = job.progress.rowsPerSecond ? (run.onlineTotal - run.rowsOnline) / job.progress.rowsPerSecond : null;
+        progress(0.5 + 0.5 * (run.onlineTotal ? Math.min(1, run.rowsOnline / run.onlineTotal) : 1));
+      });
+      acknowledged = Promise.all([acknowledged, written]).then(() => batch.ack());
+      acknowledged.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+      inFlight.add(written);
+      void written.finally(() => inFlight.delete(written)).catch(() => undefined);
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await acknowledged;
   }
 }

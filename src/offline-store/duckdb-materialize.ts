@@ -74,36 +74,42 @@ async function exposeDataset(c: DuckDBConnection, dataset: string, files: string
 }
 
 /**
- * Streams the newest row of every entity pending at the start, in batches; each batch's `ack`
- * clears the entities it covers. The last ack also clears pending entities without rows.
+ * Streams the newest row of every entity pending at the start, in batches. The entities stay
+ * pending until the final batch is acknowledged (one range delete; the stream has no order, so
+ * nothing earlier can be cleared safely). A run that stops half-way leaves them all pending:
+ * the next run writes them again, which the online store's newer-wins rule makes harmless.
  */
 export async function* pendingBatches(open: () => Promise<DuckDBConnection>, view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch> {
   const reader = await open();
-  const writer = await open();
   try {
     const max = (await reader.runAndReadAll(`SELECT max(__seq) FROM ${pendingTableName(view)}`)).getRows()[0][0];
     if (max === null) return;
     const result = await reader.stream(pendingLatestSql(view), [max as DuckDBValue]);
-    const ack = (upTo: DuckDBValue) => async () => void (await writer.run(`DELETE FROM ${pendingTableName(view)} WHERE __seq <= $1`, [upTo]));
+    const noAck = async () => undefined;
     let batch: OnlineRecord[] = [];
-    let lastSeq: DuckDBValue = null;
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
       const columns = chunk.getColumns();
       for (let row = 0; row < chunk.rowCount; row++) {
         batch.push(toRecord(view, columns, row));
-        lastSeq = columns[columns.length - 1][row];
         if (batch.length >= batchSize) {
-          yield { records: batch, ack: ack(lastSeq) };
+          yield { records: batch, ack: noAck };
           batch = [];
         }
       }
     }
-    yield { records: batch, ack: ack(max as DuckDBValue) };
+    const ackAll = async () => {
+      const writer = await open();
+      try {
+        await writer.run(`DELETE FROM ${pendingTableName(view)} WHERE __seq <= $1`, [max as DuckDBValue]);
+      } finally {
+        writer.closeSync();
+      }
+    };
+    yield { records: batch, ack: ackAll };
   } finally {
     reader.closeSync();
-    writer.closeSync();
   }
 }
 

@@ -4,7 +4,7 @@ import { ResolvedView } from '../core/catalog';
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP } from '../core/definitions';
 import { Micros } from '../core/timestamp';
 import { micros, timestampParam } from '../duckdb/values';
-import { createPendingTableSql, createTableSql, FEATURE_SCHEMA, META_SCHEMA, PENDING_SEQUENCE, pendingTableName, tableName, viewQuery } from './offline-sql';
+import { createPendingTableSql, createTableSql, FEATURE_SCHEMA, META_SCHEMA, PENDING_SEQUENCE, pendingCountSql, pendingTableName, tableName, viewQuery } from './offline-sql';
 import { ViewState } from './offline-store';
 
 /** Per view: the shape its table was built for, and how far incremental materialization got. */
@@ -59,7 +59,7 @@ export async function readViewState(c: DuckDBConnection, view: ResolvedView): Pr
     await c.runAndReadAll(`SELECT consumed_snapshot, watermark FROM ${META} WHERE view = $1 AND fingerprint = $2`, [view.def.name, view.fingerprint])
   ).getRows();
   if (rows.length === 0) return { consumedSnapshot: null, watermark: null, pendingOnline: 0 };
-  const pending = (await c.runAndReadAll(`SELECT count(*) FROM ${pendingTableName(view)}`)).getRows()[0][0] as bigint;
+  const pending = (await c.runAndReadAll(pendingCountSql(view))).getRows()[0][0] as bigint;
   return {
     consumedSnapshot: rows[0][0] === null ? null : Number(rows[0][0]),
     watermark: micros(rows[0][1]),

@@ -124,31 +124,32 @@ export function pendingTableName(view: ResolvedView): string {
 
 export const PENDING_SEQUENCE = `${META_SCHEMA}.pending_seq`;
 
-/** Entities whose online value must be (re)written: filled in the same transaction as the table. */
+/**
+ * Entities whose online value must be (re)written, filled in the same transaction as the
+ * table. An entity may be listed more than once; there is deliberately no key index, which
+ * would make clearing a million entries take seconds.
+ */
 export function createPendingTableSql(view: ResolvedView): string {
   const keys = view.joinKeys.map((k) => `${quoteIdent(k.name)} ${duckDbType(k.type)} NOT NULL`);
-  return `CREATE TABLE ${pendingTableName(view)} (${keys.join(', ')}, __seq BIGINT NOT NULL, PRIMARY KEY (${keyList(view.joinKeys)}))`;
+  return `CREATE TABLE ${pendingTableName(view)} (${keys.join(', ')}, __seq BIGINT NOT NULL)`;
 }
 
 /** Marks as pending every entity with a stored row in the scope. */
 export function markPendingSql(view: ResolvedView, scope: RecomputeScope): string {
   const keys = keyList(view.joinKeys);
-  return `INSERT OR IGNORE INTO ${pendingTableName(view)}
+  return `INSERT INTO ${pendingTableName(view)}
     SELECT ${keys}, nextval('${PENDING_SEQUENCE}') FROM (SELECT DISTINCT ${keyList(view.joinKeys, 't')} FROM ${tableName(view)} AS t WHERE ${scopePredicate(view, scope, 't')})`;
 }
 
-/** The newest stored row of each pending entity with __seq ≤ $1, in __seq order. */
+export function pendingCountSql(view: ResolvedView): string {
+  return `SELECT count(*) FROM (SELECT DISTINCT ${keyList(view.joinKeys)} FROM ${pendingTableName(view)})`;
+}
+
+/** The newest stored row of each entity pending with __seq ≤ $1 (in no particular order). */
 export function pendingLatestSql(view: ResolvedView): string {
-  const columns = [
-    keyList(view.joinKeys, 't'),
-    `t.${EVENT_TIMESTAMP}`,
-    `t.${CREATED_TIMESTAMP}`,
-    ...view.def.features.map((f) => `t.${quoteIdent(f.name)}`),
-    'p.__seq',
-  ];
+  const keys = keyList(view.joinKeys);
+  const columns = [keyList(view.joinKeys, 't'), `t.${EVENT_TIMESTAMP}`, `t.${CREATED_TIMESTAMP}`, ...view.def.features.map((f) => `t.${quoteIdent(f.name)}`)];
   return `SELECT ${columns.join(', ')}
-    FROM ${pendingTableName(view)} AS p JOIN ${tableName(view)} AS t USING (${keyList(view.joinKeys)})
-    WHERE p.__seq <= $1
-    QUALIFY row_number() OVER (PARTITION BY p.__seq ORDER BY t.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 't')}) = 1
-    ORDER BY p.__seq`;
+    FROM (SELECT DISTINCT ${keys} FROM ${pendingTableName(view)} WHERE __seq <= $1) AS p JOIN ${tableName(view)} AS t USING (${keys})
+    QUALIFY row_number() OVER (PARTITION BY ${keyList(view.joinKeys, 't')} ORDER BY t.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 't')}) = 1`;
 }

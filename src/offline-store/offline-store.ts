@@ -57,7 +57,10 @@ export interface OfflineRun {
   rowsWritten: number;
 }
 
-/** Newest rows of pending entities; `ack` marks them written online. */
+/**
+ * Newest rows of pending entities. `ack` must be awaited after the batch has been written
+ * online; it may clear more than this batch (the final batch's clears everything it streamed).
+ */
 export interface PendingBatch {
   records: OnlineRecord[];
   ack(): Promise<void>;
