@@ -34,6 +34,8 @@ export class AppConfig {
   project!: string;
   lake!: LakeLocation;
   offlinePath!: string;
+  /** DuckDB memory_limit for the offline store; memory stays bounded, large operations spill to disk. */
+  duckdbMemoryLimit!: string;
   online!: OnlineStoreConfig;
   /** Local working folder: lake object cache, temporary files, the running server's address. */
   stateDir!: string;

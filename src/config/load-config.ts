@@ -8,6 +8,9 @@ import { AppConfig, LakeLocation, OnlineStoreConfig } from './app-config';
 
 export const PROJECT_FILE = 'featurelake.yaml';
 
+/** DuckDB's own default is 80% of RAM, which lets one big materialization take the machine. */
+const DEFAULT_MEMORY_LIMIT = '1GB';
+
 /** Environment variables that override the project file; the README documents each one. */
 export type ConfigEnv = Partial<Record<(typeof ENV_VARS)[number], string>>;
 export const ENV_VARS = [
@@ -16,6 +19,7 @@ export const ENV_VARS = [
   'FEATURELAKE_S3_REGION',
   'FEATURELAKE_S3_FORCE_PATH_STYLE',
   'FEATURELAKE_OFFLINE_PATH',
+  'FEATURELAKE_DUCKDB_MEMORY_LIMIT',
   'FEATURELAKE_ONLINE_TYPE',
   'FEATURELAKE_REDIS_URL',
   'FEATURELAKE_REDIS_CLUSTER',
@@ -63,8 +67,12 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
   const offline = root.object('offline');
-  offline?.rejectUnknown(['path']);
+  offline?.rejectUnknown(['path', 'memory_limit']);
   const offlinePath = resolve(dir, env.FEATURELAKE_OFFLINE_PATH ?? offline?.string('path') ?? '../.featurelake/offline.duckdb');
+  const duckdbMemoryLimit = env.FEATURELAKE_DUCKDB_MEMORY_LIMIT ?? offline?.string('memory_limit') ?? DEFAULT_MEMORY_LIMIT;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(duckdbMemoryLimit)) {
+    root.issue(`must be a size such as 512MB or 2GB, got ${JSON.stringify(duckdbMemoryLimit)}`, ['offline', 'memory_limit']);
+  }
   const online = readOnline(root, dir, offlinePath, env);
   const registry = root.object('registry');
   registry?.rejectUnknown(['refresh_seconds']);
@@ -76,6 +84,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     project,
     lake,
     offlinePath,
+    duckdbMemoryLimit,
     online,
     stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
     registryRefreshSeconds: refresh,

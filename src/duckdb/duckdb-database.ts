@@ -17,6 +17,8 @@ export class DuckDbDatabase {
   constructor(
     private readonly path: string,
     private readonly stateDir: string,
+    /** DuckDB's memory_limit (e.g. `1GB`): beyond it, joins, sorts and windows spill to disk. */
+    private readonly memoryLimit?: string,
   ) {}
 
   async connect(): Promise<DuckDBConnection> {
@@ -52,7 +54,9 @@ export class DuckDbDatabase {
     const inMemory = this.path === ':memory:';
     if (!inMemory) mkdirSync(dirname(this.path), { recursive: true });
     try {
-      return await DuckDBInstance.create(this.path, { temp_directory: `${this.stateDir}/tmp/duckdb` });
+      const options: Record<string, string> = { temp_directory: `${this.stateDir}/tmp/duckdb` };
+      if (this.memoryLimit) options.memory_limit = this.memoryLimit;
+      return await DuckDBInstance.create(this.path, options);
     } catch (error) {
       throw this.describeOpenError(error);
     }

@@ -9,7 +9,7 @@ import { DuckDbDatabase } from './duckdb-database';
 export class OfflineDatabase extends DuckDbDatabase {}
 
 @Module({
-  providers: [{ provide: OfflineDatabase, inject: [AppConfig], useFactory: (config: AppConfig) => new OfflineDatabase(config.offlinePath, config.stateDir) }],
+  providers: [{ provide: OfflineDatabase, inject: [AppConfig], useFactory: (config: AppConfig) => new OfflineDatabase(config.offlinePath, config.stateDir, config.duckdbMemoryLimit) }],
   exports: [OfflineDatabase],
 })
 export class DuckDbModule implements OnApplicationShutdown {

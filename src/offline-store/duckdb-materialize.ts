@@ -14,6 +14,7 @@ import {
   deleteScopeSql,
   insertScopeSql,
   markPendingSql,
+  pendingCountSql,
   pendingLatestSql,
   pendingTableName,
   RecomputeScope,
@@ -22,6 +23,9 @@ import {
   tableName,
 } from './offline-sql';
 import { IncrementalSource, OfflineRun, PendingBatch, RunControl, SourceData } from './offline-store';
+
+/** Pending entities read per DuckDB query (see pendingLatestSql). */
+const ENTITIES_PER_PARTITION = 500_000;
 
 export interface ReplaceRequest {
   view: ResolvedView;
@@ -84,18 +88,22 @@ export async function* pendingBatches(open: () => Promise<DuckDBConnection>, vie
   try {
     const max = (await reader.runAndReadAll(`SELECT max(__seq) FROM ${pendingTableName(view)}`)).getRows()[0][0];
     if (max === null) return;
-    const result = await reader.stream(pendingLatestSql(view), [max as DuckDBValue]);
+    const entities = Number((await reader.runAndReadAll(pendingCountSql(view))).getRows()[0][0]);
+    const partitions = Math.max(1, Math.ceil(entities / ENTITIES_PER_PARTITION));
     const noAck = async () => undefined;
     let batch: OnlineRecord[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const columns = chunk.getColumns();
-      for (let row = 0; row < chunk.rowCount; row++) {
-        batch.push(toRecord(view, columns, row));
-        if (batch.length >= batchSize) {
-          yield { records: batch, ack: noAck };
-          batch = [];
+    for (let partition = 0; partition < partitions; partition++) {
+      const result = await reader.stream(pendingLatestSql(view), [max as DuckDBValue, BigInt(partitions), BigInt(partition)]);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const columns = chunk.getColumns();
+        for (let row = 0; row < chunk.rowCount; row++) {
+          batch.push(toRecord(view, columns, row));
+          if (batch.length >= batchSize) {
+            yield { records: batch, ack: noAck };
+            batch = [];
+          }
         }
       }
     }

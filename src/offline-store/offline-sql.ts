@@ -145,11 +145,17 @@ export function pendingCountSql(view: ResolvedView): string {
   return `SELECT count(*) FROM (SELECT DISTINCT ${keyList(view.joinKeys)} FROM ${pendingTableName(view)})`;
 }
 
-/** The newest stored row of each entity pending with __seq ≤ $1 (in no particular order). */
+/**
+ * The newest stored row of each entity pending with __seq ≤ $1, for the entities in hash
+ * partition $3 of $2 (in no particular order). Reading pending entities a partition at a time
+ * keeps DuckDB's working set (the distinct keys, the join, the window) a fixed size however
+ * large the view.
+ */
 export function pendingLatestSql(view: ResolvedView): string {
   const keys = keyList(view.joinKeys);
   const columns = [keyList(view.joinKeys, 't'), `t.${EVENT_TIMESTAMP}`, `t.${CREATED_TIMESTAMP}`, ...view.def.features.map((f) => `t.${quoteIdent(f.name)}`)];
   return `SELECT ${columns.join(', ')}
-    FROM (SELECT DISTINCT ${keys} FROM ${pendingTableName(view)} WHERE __seq <= $1) AS p JOIN ${tableName(view)} AS t USING (${keys})
+    FROM (SELECT DISTINCT ${keys} FROM ${pendingTableName(view)} WHERE __seq <= $1 AND hash(${keys}) % $2 = $3) AS p
+    JOIN ${tableName(view)} AS t USING (${keys})
     QUALIFY row_number() OVER (PARTITION BY ${keyList(view.joinKeys, 't')} ORDER BY t.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 't')}) = 1`;
 }
