@@ -25,7 +25,7 @@ import {
 import { IncrementalSource, OfflineRun, PendingBatch, RunControl, SourceData } from './offline-store';
 
 /** Pending entities read per DuckDB query (see pendingLatestSql). */
-const ENTITIES_PER_PARTITION = 500_000;
+const ENTITIES_PER_PARTITION = 2_000_000;
 
 export interface ReplaceRequest {
   view: ResolvedView;
