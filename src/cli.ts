@@ -5,6 +5,7 @@ import { lakeCommands } from './cli/commands/lake.commands';
 import { materializeCommands } from './cli/commands/materialize.commands';
 import { registryCommands } from './cli/commands/registry.commands';
 import { serveCommand } from './cli/commands/serve.command';
+import { trainingSetCommands } from './cli/commands/training-sets.commands';
 import { GlobalOptions } from './cli/context';
 import { describeError } from './cli/output';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   lakeCommands(program, globals);
   materializeCommands(program, globals);
   featureCommands(program, globals);
+  trainingSetCommands(program, globals);
   serveCommand(program, globals);
   return program;
 }

@@ -4,6 +4,7 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsBoolean,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
@@ -11,7 +12,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 
-type FieldKind = 'string' | 'string[]' | 'boolean' | 'columns';
+type FieldKind = 'string' | 'string[]' | 'boolean' | 'columns' | 'object' | 'integer';
 
 export interface ApiFieldOptions {
   kind: FieldKind;
@@ -43,6 +44,10 @@ function openApiType(kind: FieldKind): Record<string, unknown> {
       return { type: Boolean };
     case 'columns':
       return { type: 'object', additionalProperties: { type: 'array', items: {} } };
+    case 'object':
+      return { type: 'object' };
+    case 'integer':
+      return { type: 'integer' };
   }
 }
 
@@ -60,6 +65,10 @@ function validators(kind: FieldKind): PropertyDecorator[] {
       return [IsBoolean({ message: '$property must be true or false' })];
     case 'columns':
       return [IsObject({ message: '$property must be an object of columns' }), IsColumnMap()];
+    case 'object':
+      return [IsObject({ message: '$property must be an object' })];
+    case 'integer':
+      return [IsInt({ message: '$property must be a whole number' })];
   }
 }
 

@@ -77,6 +77,14 @@ export class InvalidPushError extends DomainError {
   readonly code = 'INVALID_PUSH';
   readonly status = 400;
 }
+export class TrainingSetNotFoundError extends DomainError {
+  readonly code = 'TRAINING_SET_NOT_FOUND';
+  readonly status = 404;
+}
+export class TrainingSetExistsError extends DomainError {
+  readonly code = 'TRAINING_SET_EXISTS';
+  readonly status = 409;
+}
 export class DatasetNotFoundError extends DomainError {
   readonly code = 'DATASET_NOT_FOUND';
   readonly status = 404;

@@ -24,4 +24,4 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
 }
 
 /** Routes that read their body as a stream (data uploads); every other route takes JSON only. */
-const STREAM_ROUTES = ['/datasets/:name/files'];
+const STREAM_ROUTES = ['/datasets/:name/files', '/get-historical-features/upload'];

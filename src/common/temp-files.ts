@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +39,23 @@ export class TempFiles {
       await this.remove(path);
       throw error;
     }
+  }
+
+  /** A temp copy of a file (so that a stream can delete it without touching the original). */
+  async copyOf(path: string, extension: string): Promise<string> {
+    const copy = await this.path(extension);
+    await copyFile(path, copy);
+    return copy;
+  }
+
+  async sha256(path: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    return hash.digest('hex');
+  }
+
+  async size(path: string): Promise<number> {
+    return (await stat(path)).size;
   }
 
   async remove(...paths: string[]): Promise<void> {

@@ -8,7 +8,7 @@ import { Micros } from '../core/timestamp';
 import { watched } from '../duckdb/progress';
 import { quotePathList } from '../duckdb/sql-text';
 import { fromDuckDb, micros, timestampParam } from '../duckdb/values';
-import { checkViewColumns, ensureTables, firstLine, writeIncrementalState } from './duckdb-views';
+import { checkViewColumns, ensureTables, firstLine, forgetUniqueness, writeIncrementalState } from './duckdb-views';
 import {
   affectedKeysSql,
   deleteScopeSql,
@@ -60,6 +60,7 @@ export async function replaceRows(c: DuckDBConnection, request: ReplaceRequest, 
     if (view.def.online) await c.run(markPendingSql(view, scope), params);
     await c.run(deleteScopeSql(view, scope), params);
     const inserted = await watched(c, control, () => c.run(insertScopeSql(view, hasCreated, scope), params));
+    await forgetUniqueness(c, view);
     if (view.def.online) await c.run(markPendingSql(view, scope), params);
     if (request.incremental) await writeIncrementalState(c, view, request.incremental.source.snapshotId, request.incremental.watermark);
     await c.run('COMMIT');
@@ -73,7 +74,7 @@ export async function replaceRows(c: DuckDBConnection, request: ReplaceRequest, 
 }
 
 /** The dataset's files as a temporary view named after the dataset, which the view's SQL reads. */
-async function exposeDataset(c: DuckDBConnection, dataset: string, files: string[]): Promise<void> {
+export async function exposeDataset(c: DuckDBConnection, dataset: string, files: string[]): Promise<void> {
   await c.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(dataset)} AS SELECT * FROM read_parquet(${quotePathList(files)})`);
 }
 

@@ -1,75 +1,48 @@
 import { DuckDBConnection } from '@duckdb/node-api';
-import { EntityKeyError } from '../common/errors';
-import { EVENT_TIMESTAMP, JoinKeyDef } from '../core/definitions';
-import { EntityRows } from '../core/entity-rows';
-import { quoteIdent } from '../core/identifiers';
-import { Micros } from '../core/timestamp';
-import { duckDbType } from '../core/value-types';
-import { quoteLiteral, quoteName } from '../duckdb/sql-text';
-import { duckDbTypeOf, toDuckDb } from '../duckdb/values';
-import { firstLine } from './duckdb-views';
-import { HistoricalQuery, Spine } from './offline-store';
-import { JoinedView, ROW_ID, SPINE } from './point-in-time-sql';
-
-export function joinedViews(query: HistoricalQuery): JoinedView[] {
-  return query.selection.views.map((v) => ({ view: v.view, features: v.features }));
-}
-
-export async function loadSpine(c: DuckDBConnection, spine: Spine, keys: JoinKeyDef[]): Promise<string[]> {
-  if (spine.kind === 'rows') {
-    await loadRowsSpine(c, spine.rows);
-    return [...spine.rows.columns.map((col) => col.key.name), EVENT_TIMESTAMP];
-  }
-  return loadFileSpine(c, spine, keys);
-}
-
-/** In-memory entity rows into the temp spine table, through the appender (typed, no SQL text). */
-export async function loadRowsSpine(c: DuckDBConnection, rows: EntityRows): Promise<void> {
-  const keyColumns = rows.columns.map((col) => `${quoteIdent(col.key.name)} ${duckDbType(col.key.type)}`);
-  await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} (${ROW_ID} BIGINT, ${keyColumns.join(', ')}, ${EVENT_TIMESTAMP} TIMESTAMP)`);
-  const appender = await c.createAppender(SPINE, 'main', 'temp');
-  const timestamps = rows.eventTimestamps as Micros[];
-  const timestampType = duckDbTypeOf('timestamp');
-  for (let row = 0; row < rows.rowCount; row++) {
-    appender.appendBigInt(BigInt(row));
-    for (const col of rows.columns) appender.appendValue(toDuckDb(col.values[row], col.key.type), duckDbTypeOf(col.key.type));
-    appender.appendValue(toDuckDb(timestamps[row], 'timestamp'), timestampType);
-    appender.endRow();
-  }
-  appender.closeSync();
-}
+import { EVENT_TIMESTAMP } from '../core/definitions';
+import { quoteLiteral } from '../duckdb/sql-text';
+import { exposeDataset } from './duckdb-materialize';
+import { loadSpine } from './duckdb-spine';
+import { assertMaterialized, checkViewColumns, uniqueEventTimes } from './duckdb-views';
+import { sourceRowsSql, tableName } from './offline-sql';
+import { HistoricalQuery, OutputFormat, ResultFile } from './offline-store';
+import { JoinedView, pointInTimeSql } from './point-in-time-sql';
 
 /**
- * An entity file into the spine table, read by DuckDB (never into JS). Join keys are cast to
- * their declared types; other columns (labels, ids) ride along into the output unchanged.
+ * Each selected view's rows as a relation: its offline table (the current state), or, for a
+ * reproducible build, a temp table recomputed from the given lake files with the view's SQL.
  */
-async function loadFileSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'file' }>, keys: JoinKeyDef[]): Promise<string[]> {
-  const reader =
-    spine.format === 'parquet'
-      ? `read_parquet(${quoteLiteral(spine.path)})`
-      : spine.format === 'csv'
-        ? `read_csv(${quoteLiteral(spine.path)}, header = true)`
-        : `read_json(${quoteLiteral(spine.path)}, format = 'newline_delimited')`;
-  let names: string[];
-  try {
-    names = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`)).getRowObjectsJS().map((r) => String(r.column_name));
-  } catch (error) {
-    throw new EntityKeyError(`${spine.name}: cannot be read as ${spine.format}: ${firstLine(error)}`);
+export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery): Promise<JoinedView[]> {
+  const source = query.features ?? { kind: 'offline' };
+  const selected = query.selection.views;
+  if (source.kind === 'offline') {
+    await assertMaterialized(c, selected.map((v) => v.view));
+    const joined: JoinedView[] = [];
+    for (const { view, features } of selected) joined.push({ view, features, table: tableName(view), dedup: !(await uniqueEventTimes(c, view)) });
+    return joined;
   }
-  for (const needed of [...keys.map((k) => k.name), EVENT_TIMESTAMP]) {
-    if (!names.includes(needed)) throw new EntityKeyError(`${spine.name}: has no column ${needed}, which the requested features need`, { column: needed });
+  const joined: JoinedView[] = [];
+  for (const [i, { view, features }] of selected.entries()) {
+    const data = source.sources.get(view.def.name);
+    if (!data) throw new Error(`no lake files given for feature view ${view.def.name}`);
+    await exposeDataset(c, data.dataset.name, data.files);
+    const hasCreated = await checkViewColumns(c, view);
+    await c.run(`CREATE OR REPLACE TEMP TABLE fv_${i} AS SELECT * FROM (${sourceRowsSql(view, hasCreated)}) WHERE ${EVENT_TIMESTAMP} IS NOT NULL`);
+    joined.push({ view, features, table: `temp.fv_${i}`, dedup: true });
   }
-  const select = names.map((name) => {
-    const key = keys.find((k) => k.name === name);
-    if (key) return `CAST(${quoteName(name)} AS ${duckDbType(key.type)}) AS ${quoteName(name)}`;
-    if (name === EVENT_TIMESTAMP) return `CAST(CAST(${quoteName(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS ${EVENT_TIMESTAMP}`;
-    return quoteName(name);
-  });
-  try {
-    await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} AS SELECT row_number() OVER () AS ${ROW_ID}, ${select.join(', ')} FROM ${reader}`);
-  } catch (error) {
-    throw new EntityKeyError(`${spine.name}: entity columns do not fit their types: ${firstLine(error)}`);
-  }
-  return names;
+  return joined;
 }
 
+/** Spine, views and the join: the SQL of a historical query, with the spine loaded. */
+export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean): Promise<string> {
+  const views = await prepareViews(c, query);
+  const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views);
+  return pointInTimeSql({ spineColumns, views, columns: query.selection.columns, withMatchTimestamps, createdBeforeEvent: query.createdBeforeEvent ?? false });
+}
+
+export async function writeResult(c: DuckDBConnection, sql: string, format: OutputFormat, path: string): Promise<ResultFile> {
+  const columns = (await c.runAndReadAll(`DESCRIBE ${sql}`)).getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
+  const result = await c.run(`COPY (${sql}) TO ${quoteLiteral(path)} (${options})`);
+  return { rows: result.rowsChanged, columns };
+}

@@ -2,6 +2,7 @@ import { DuckDBConnection } from '@duckdb/node-api';
 import { FeatureViewNotMaterializedError, FeatureViewSqlError } from '../common/errors';
 import { ResolvedView } from '../core/catalog';
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP } from '../core/definitions';
+import { quoteIdent } from '../core/identifiers';
 import { Micros } from '../core/timestamp';
 import { micros, timestampParam } from '../duckdb/values';
 import { createPendingTableSql, createTableSql, FEATURE_SCHEMA, META_SCHEMA, PENDING_SEQUENCE, pendingCountSql, pendingTableName, tableName, viewQuery } from './offline-sql';
@@ -17,6 +18,25 @@ export async function createSchemas(c: DuckDBConnection): Promise<void> {
   await c.run(
     `CREATE TABLE IF NOT EXISTS ${META} (view VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, consumed_snapshot BIGINT, watermark TIMESTAMP)`,
   );
+  await c.run(`ALTER TABLE ${META} ADD COLUMN IF NOT EXISTS unique_event_times BOOLEAN`);
+}
+
+/**
+ * Whether (keys, event time) is unique in the view's table, so that point-in-time joins can skip
+ * the tie-breaking pass. Computed on first need after each write (which resets it) and kept.
+ */
+export async function uniqueEventTimes(c: DuckDBConnection, view: ResolvedView): Promise<boolean> {
+  const known = (await c.runAndReadAll(`SELECT unique_event_times FROM ${META} WHERE view = $1`, [view.def.name])).getRows()[0]?.[0];
+  if (known !== null && known !== undefined) return known as boolean;
+  const keys = view.joinKeys.map((k) => quoteIdent(k.name)).join(', ');
+  const unique = (await c.runAndReadAll(`SELECT count(*) = count(DISTINCT (${keys}, ${EVENT_TIMESTAMP})) FROM ${tableName(view)}`)).getRows()[0][0] as boolean;
+  await c.run(`UPDATE ${META} SET unique_event_times = $1 WHERE view = $2`, [unique, view.def.name]);
+  return unique;
+}
+
+/** Called by every write to a view's table: the uniqueness must be found again. */
+export async function forgetUniqueness(c: DuckDBConnection, view: ResolvedView): Promise<void> {
+  await c.run(`UPDATE ${META} SET unique_event_times = NULL WHERE view = $1`, [view.def.name]);
 }
 
 /** Checks the view's SQL returns what the view declares; returns whether it has created_timestamp. */
@@ -51,7 +71,7 @@ export async function ensureTables(c: DuckDBConnection, view: ResolvedView): Pro
   await c.run(`DROP TABLE IF EXISTS ${pendingTableName(view)}`);
   await c.run(createTableSql(view));
   await c.run(createPendingTableSql(view));
-  await c.run(`INSERT OR REPLACE INTO ${META} VALUES ($1, $2, NULL, NULL)`, [view.def.name, view.fingerprint]);
+  await c.run(`INSERT OR REPLACE INTO ${META} (view, fingerprint) VALUES ($1, $2)`, [view.def.name, view.fingerprint]);
 }
 
 export async function readViewState(c: DuckDBConnection, view: ResolvedView): Promise<ViewState> {

@@ -1,13 +1,14 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { ResolvedView } from '../core/catalog';
-import { EVENT_TIMESTAMP } from '../core/definitions';
 import { Micros } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
-import { quoteLiteral } from '../duckdb/sql-text';
 import { fromDuckDb, micros } from '../duckdb/values';
 import { pendingBatches, replaceRows, scopeForIncremental } from './duckdb-materialize';
-import { joinedViews, loadRowsSpine, loadSpine } from './duckdb-retrieval';
-import { assertMaterialized, createSchemas, readViewState } from './duckdb-views';
+import { historicalSql, prepareViews, writeResult } from './duckdb-retrieval';
+import { loadSpine } from './duckdb-spine';
+import { quoteLiteral, quoteName } from '../duckdb/sql-text';
+import { ROW_ID, SPINE } from './point-in-time-sql';
+import { createSchemas, readViewState } from './duckdb-views';
 import {
   HistoricalColumns,
   HistoricalQuery,
@@ -17,11 +18,11 @@ import {
   OfflineStore,
   OutputFormat,
   PendingBatch,
+  ResultFile,
   RunControl,
   SourceData,
   ViewState,
 } from './offline-store';
-import { pointInTimeSql } from './point-in-time-sql';
 
 /** The offline store in one DuckDB file: a table per feature view, plus metadata and pending tables. */
 export class DuckDbOfflineStore extends OfflineStore {
@@ -55,16 +56,13 @@ export class DuckDbOfflineStore extends OfflineStore {
   }
 
   async historicalColumns(query: HistoricalQuery): Promise<HistoricalColumns> {
-    if (query.spine.kind !== 'rows') throw new Error('historicalColumns takes in-memory entity rows; use historicalToFile for files');
+    if (query.spine.kind !== 'rows') throw new Error('historicalColumns takes in-memory entity rows; use historicalToFile for the rest');
     const rows = query.spine.rows;
     return this.session(async (c) => {
-      await loadRowsSpine(c, rows);
-      await assertMaterialized(c, query.selection.views.map((v) => v.view));
-      const keys = rows.columns.map((col) => col.key);
-      const views = joinedViews(query);
-      const sql = pointInTimeSql({ spineColumns: [...keys.map((k) => k.name), EVENT_TIMESTAMP], views, columns: query.selection.columns, withMatchTimestamps: true });
+      const sql = await historicalSql(c, query, true);
       const columns = (await c.runAndReadAll(sql)).getColumns();
-      const first = keys.length + 1;
+      const first = rows.columns.length + 1;
+      const views = query.selection.views;
       return {
         entityColumns: rows.columns.map((col) => ({ key: col.key, values: col.values })),
         eventTimestamps: rows.eventTimestamps as Micros[],
@@ -80,15 +78,19 @@ export class DuckDbOfflineStore extends OfflineStore {
     });
   }
 
-  async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string): Promise<number> {
+  async exportSpine(query: HistoricalQuery, path: string): Promise<number> {
     return this.session(async (c) => {
-      const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys);
-      await assertMaterialized(c, query.selection.views.map((v) => v.view));
-      const sql = pointInTimeSql({ spineColumns, views: joinedViews(query), columns: query.selection.columns, withMatchTimestamps: false });
-      const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
-      const result = await c.run(`COPY (${sql}) TO ${quoteLiteral(path)} (${options})`);
+      const views = await prepareViews(c, query);
+      const columns = await loadSpine(c, query.spine, query.selection.joinKeys, views);
+      const result = await c.run(
+        `COPY (SELECT ${columns.map(quoteName).join(', ')} FROM ${SPINE} ORDER BY ${ROW_ID}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
       return result.rowsChanged;
     });
+  }
+
+  async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options: { withMatchTimestamps?: boolean } = {}): Promise<ResultFile> {
+    return this.session(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false), format, path));
   }
 
   /** A connection with the schemas in place (created once per process). */

@@ -91,7 +91,7 @@ export function scopeParams(scope: RecomputeScope): Micros[] {
 }
 
 /** The view's rows from its source, cast to the declared types, keys not null: the table's shape. */
-function sourceRowsSql(view: ResolvedView, hasCreated: boolean): string {
+export function sourceRowsSql(view: ResolvedView, hasCreated: boolean): string {
   const cast = (name: string, type: string) => `CAST(src.${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`;
   const columns = [
     ...view.joinKeys.map((k) => cast(k.name, duckDbType(k.type))),

@@ -13,14 +13,55 @@ export interface SourceData {
   files: string[];
 }
 
-/** Entity rows for a point-in-time join: in memory (JSON requests), or a file read by the engine. */
+export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'is null', 'is not null'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+/** A condition on a dataset column, given as data: the column is checked against the schema and the value bound. */
+export interface RowFilter {
+  column: string;
+  op: FilterOp;
+  value?: unknown;
+}
+
+/**
+ * Entity rows for a point-in-time join:
+ *  - rows: in memory (a JSON request);
+ *  - file: a Parquet, CSV or JSON Lines file, read by the engine (other columns ride along);
+ *  - dataset: the rows of a lake dataset snapshot, narrowed by a time range and filters; its
+ *    timestamp column becomes event_timestamp and join keys may be mapped from other columns;
+ *  - range: no entity rows: every entity's feature rows with event time in [start, end].
+ */
 export type Spine =
   | { kind: 'rows'; rows: EntityRows }
-  | { kind: 'file'; path: string; format: FileFormat; name: string };
+  | { kind: 'file'; path: string; format: FileFormat; name: string }
+  | {
+      kind: 'dataset';
+      name: string;
+      files: string[];
+      timestampColumn: string;
+      /** join key → dataset column, for keys the dataset names differently. */
+      keyColumns: Record<string, string>;
+      start?: Micros;
+      end?: Micros;
+      filters: RowFilter[];
+    }
+  | { kind: 'range'; start: Micros; end: Micros };
+
+/** Where the views' rows come from: their offline tables (the current state), or recomputed from given lake files (a reproducible build). */
+export type FeatureSource = { kind: 'offline' } | { kind: 'snapshots'; sources: Map<string, SourceData> };
 
 export interface HistoricalQuery {
   spine: Spine;
   selection: FeatureSelection;
+  /** Only rows created at or before the entity row's time (see PointInTimeQuery). */
+  createdBeforeEvent?: boolean;
+  features?: FeatureSource;
+}
+
+/** The columns of a written result, in order, as DuckDB types them. */
+export interface ResultFile {
+  rows: number;
+  columns: { name: string; type: string }[];
 }
 
 /** A point-in-time result, column-major, rows in spine order. */
@@ -108,6 +149,16 @@ export abstract class OfflineStore {
    */
   abstract historicalColumns(query: HistoricalQuery): Promise<HistoricalColumns>;
 
-  /** The same join, written by the engine straight to `path` (JSON means JSON Lines); returns the row count. */
-  abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string): Promise<number>;
+  /**
+   * Writes the query's entity rows, as the join would read them (keys typed, event_timestamp in
+   * UTC, other columns kept, input order), to a Parquet file; returns the row count. A saved
+   * training set keeps them so it can be rebuilt exactly.
+   */
+  abstract exportSpine(query: HistoricalQuery, path: string): Promise<number>;
+
+  /**
+   * The same join, written by the engine straight to `path` (JSON means JSON Lines). With
+   * `withMatchTimestamps`, per view a column `__ts_<i>` holds the matched row's event time.
+   */
+  abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options?: { withMatchTimestamps?: boolean }): Promise<ResultFile>;
 }

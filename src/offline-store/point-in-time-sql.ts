@@ -1,9 +1,9 @@
 import { ResolvedView } from '../core/catalog';
-import { EVENT_TIMESTAMP, FeatureDef } from '../core/definitions';
+import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, FeatureDef } from '../core/definitions';
 import { OutputColumn } from '../core/feature-selection';
 import { quoteIdent } from '../core/identifiers';
 import { quoteName } from '../duckdb/sql-text';
-import { keyList, tableName, tieBreakOrder } from './offline-sql';
+import { keyList, tieBreakOrder } from './offline-sql';
 
 export const ROW_ID = '__row_id';
 export const SPINE = 'spine';
@@ -11,6 +11,10 @@ export const SPINE = 'spine';
 export interface JoinedView {
   view: ResolvedView;
   features: FeatureDef[];
+  /** The relation holding the view's rows (its offline table, or a table rebuilt from lake snapshots). */
+  table: string;
+  /** False when (keys, event time) is known to be unique in `table`: the tie-breaking pass is skipped. */
+  dedup: boolean;
 }
 
 export interface PointInTimeQuery {
@@ -20,20 +24,27 @@ export interface PointInTimeQuery {
   columns: OutputColumn[];
   /** Also return, per view, the event timestamp of the matched row (`__ts_<i>`), for statuses. */
   withMatchTimestamps: boolean;
+  /**
+   * Only rows created at or before the entity row's time count (a row without a created time
+   * counts as created at its event time): a backfill written later cannot leak into the past.
+   */
+  createdBeforeEvent: boolean;
 }
 
 /**
  * Feast's point-in-time join as one DuckDB query over the spine table
  * (`__row_id`, join keys, `event_timestamp`):
  *  - per view, rows with equal keys and event time collapse to the one with the latest
- *    created timestamp (tieBreakOrder);
+ *    created timestamp (tieBreakOrder), unless they are known to be unique;
  *  - ASOF LEFT JOIN picks, per spine row, the latest row with row time ≤ spine time;
  *  - the ttl bound (row time ≥ spine time − ttl, inclusive) is applied after the match,
  *    since DuckDB allows one inequality in an ASOF condition; a match outside it is null;
+ *  - with createdBeforeEvent, a range join ranks the candidates instead, because the created-time
+ *    bound is a second inequality that ASOF cannot take;
  *  - every spine row comes back exactly once, in spine order.
  */
 export function pointInTimeSql(query: PointInTimeQuery): string {
-  const ctes = query.views.flatMap((joined, i) => viewCtes(joined, i));
+  const ctes = query.views.flatMap((joined, i) => (query.createdBeforeEvent ? rangeCtes(joined, i) : asofCtes(joined, i)));
   const selects = [
     ...query.spineColumns.map((name) => `s.${quoteName(name)}`),
     ...query.columns.map((c) => featureSelect(c, query.views)),
@@ -47,20 +58,33 @@ ${joins.join('\n')}
 ORDER BY s.${ROW_ID}`;
 }
 
-function viewCtes({ view, features }: JoinedView, i: number): string[] {
+function asofCtes({ view, features, table, dedup }: JoinedView, i: number): string[] {
   const keys = keyList(view.joinKeys);
   const featureCols = features.map((f) => quoteIdent(f.name));
-  const deduped = `v${i} AS (
-  SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')}
-  FROM ${tableName(view)}
-  QUALIFY row_number() OVER (PARTITION BY ${keys}, ${EVENT_TIMESTAMP} ORDER BY ${tieBreakOrder(view)}) = 1
-)`;
+  const rows = dedup
+    ? `SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')} FROM ${table}
+  QUALIFY row_number() OVER (PARTITION BY ${keys}, ${EVENT_TIMESTAMP} ORDER BY ${tieBreakOrder(view)}) = 1`
+    : `SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')} FROM ${table}`;
   const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
   const matched = `m${i} AS (
   SELECT s.${ROW_ID}, f.__ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
   FROM ${SPINE} s ASOF LEFT JOIN v${i} f ON ${on.join(' AND ')} AND s.${EVENT_TIMESTAMP} >= f.__ts
 )`;
-  return [deduped, matched];
+  return [`v${i} AS (\n  ${rows}\n)`, matched];
+}
+
+/** Candidates by a range join (row time and created time both ≤ entity time), best one kept. */
+function rangeCtes({ view, features, table }: JoinedView, i: number): string[] {
+  const featureCols = features.map((f) => quoteIdent(f.name));
+  const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
+  const matched = `m${i} AS (
+  SELECT s.${ROW_ID}, f.${EVENT_TIMESTAMP} AS __ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
+  FROM ${SPINE} s JOIN ${table} f ON ${on.join(' AND ')}
+    AND f.${EVENT_TIMESTAMP} <= s.${EVENT_TIMESTAMP}
+    AND coalesce(f.${CREATED_TIMESTAMP}, f.${EVENT_TIMESTAMP}) <= s.${EVENT_TIMESTAMP}
+  QUALIFY row_number() OVER (PARTITION BY s.${ROW_ID} ORDER BY f.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 'f')}) = 1
+)`;
+  return [matched];
 }
 
 /** The matched row's time when it lies within the ttl, else NULL. */

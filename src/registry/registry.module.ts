@@ -16,6 +16,6 @@ import { LakeRegistryStore, RegistryStore } from './registry.store';
     { provide: FeatureRepoReader, inject: [AppConfig], useFactory: (config: AppConfig) => new FeatureRepoReader(config.repoDir) },
   ],
   controllers: [RegistryController],
-  exports: [RegistryService],
+  exports: [RegistryService, RegistryStore],
 })
 export class RegistryModule {}

@@ -1,25 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { readOnceAndDelete, TempFiles } from '../common/temp-files';
+import { pipeline } from 'node:stream/promises';
+import { DatasetNotFoundError, ValidationFailedError } from '../common/errors';
+import { TempFiles } from '../common/temp-files';
 import { AppConfig } from '../config/app-config';
+import { FeatureCatalog } from '../core/catalog';
 import { EVENT_TIMESTAMP } from '../core/definitions';
 import { parseEntityRows } from '../core/entity-rows';
 import { resolveSelection, SelectionRequest } from '../core/feature-selection';
 import { FieldStatus } from '../core/online-status';
+import { NO_TIMESTAMP } from '../core/online-response';
 import { formatTimestamp } from '../core/timestamp';
 import { toJsonValue, Value } from '../core/value-types';
-import { FileFormat } from '../lake/dataset-manifest';
-import { HistoricalQuery, OfflineStore, OutputFormat, Spine } from '../offline-store/offline-store';
+import { DatasetService } from '../lake/dataset.service';
+import { DatasetSnapshot } from '../lake/dataset-manifest';
+import { FeatureSource, HistoricalQuery, OfflineStore, ResultFile, Spine } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
+import { EntitySource } from './entity-source';
+import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
 
 export interface HistoricalRequest extends SelectionRequest {
-  /** Column-major entity rows: join keys and `event_timestamp`. */
-  entities: Record<string, unknown>;
-}
-
-/** Entity rows from a local file (CLI): read by DuckDB, other columns (labels) carried along. */
-export interface HistoricalFileRequest extends SelectionRequest {
-  entitiesFile: { path: string; format: FileFormat; name: string };
+  source: EntitySource;
+  /** Only feature rows created at or before each entity row's time. */
+  createdBeforeEvent?: boolean;
 }
 
 /** Same shape as the online response: column-major, entity columns first, rows in input order. */
@@ -28,26 +32,37 @@ export interface HistoricalResponse {
   results: { values: Value[]; statuses: FieldStatus[]; event_timestamps: string[] }[];
 }
 
-export interface HistoricalFile {
+export interface HistoricalResult {
   stream: Readable;
   rows: number;
-  format: OutputFormat;
+  format: ResultFormat;
+  columns: ResultFile['columns'];
 }
 
-const NO_TIMESTAMP = '1970-01-01T00:00:00Z';
+/** What a query read: the spine's dataset snapshot, if any. */
+export interface BuiltQuery {
+  query: HistoricalQuery;
+  entitySnapshot: { dataset: string; snapshotId: number } | null;
+}
 
-/** Point-in-time correct training data, as JSON columns or a file written by the engine. */
+/**
+ * Point-in-time correct training data from any entity source, in any result format, streamed:
+ * the engine writes the result to a file and it leaves as a stream, never as JS rows.
+ */
 @Injectable()
 export class HistoricalFeaturesService {
   constructor(
     private readonly config: AppConfig,
     private readonly registry: RegistryService,
     private readonly offline: OfflineStore,
+    private readonly datasets: DatasetService,
+    private readonly encoder: ResultEncoder,
     private readonly temp: TempFiles,
   ) {}
 
-  async columns(request: HistoricalRequest): Promise<HistoricalResponse> {
-    const query = await this.query(request);
+  /** Small in-memory answers for JSON entity columns (tests, checks); HTTP streams through `retrieve`. */
+  async columns(request: SelectionRequest & { entities: Record<string, unknown>; createdBeforeEvent?: boolean }): Promise<HistoricalResponse> {
+    const { query } = await this.build({ ...request, source: { kind: 'columns', columns: request.entities } }, await this.registry.catalog());
     const result = await this.offline.historicalColumns(query);
     const rowTimes = result.eventTimestamps.map(formatTimestamp);
     const entity = (values: Value[], type: Parameters<typeof toJsonValue>[1]) => ({
@@ -56,9 +71,7 @@ export class HistoricalFeaturesService {
       event_timestamps: rowTimes,
     });
     return {
-      metadata: {
-        feature_names: [...result.entityColumns.map((c) => c.key.name), EVENT_TIMESTAMP, ...result.features.map((f) => f.column.name)],
-      },
+      metadata: { feature_names: [...result.entityColumns.map((c) => c.key.name), EVENT_TIMESTAMP, ...result.features.map((f) => f.column.name)] },
       results: [
         ...result.entityColumns.map((c) => entity(c.values, c.key.type)),
         entity(result.eventTimestamps, 'timestamp'),
@@ -71,33 +84,78 @@ export class HistoricalFeaturesService {
     };
   }
 
-  /** Writes the result to a temp file and hands back a stream that deletes it when done. */
-  async file(request: HistoricalRequest, format: OutputFormat): Promise<HistoricalFile> {
-    const path = await this.temp.path(`.${format}`);
+  /** The result as a stream in `format`; the intermediate file is deleted when the stream closes. */
+  async retrieve(request: HistoricalRequest, format: ResultFormat): Promise<HistoricalResult> {
+    const { query } = await this.build(request, await this.registry.catalog());
+    const path = await this.temp.path('.parquet');
     try {
-      const rows = await this.offline.historicalToFile(await this.query(request), format, path);
-      return { stream: readOnceAndDelete(path), rows, format };
+      const result = await this.offline.historicalToFile(query, 'parquet', path, { withMatchTimestamps: format === 'json' });
+      const stream = await this.encoder.encode(path, format, layoutOf(result, query));
+      return { stream, rows: result.rows, format, columns: result.columns.filter((c) => !c.name.startsWith('__ts_')) };
     } catch (error) {
       await this.temp.remove(path);
       throw error;
     }
   }
 
-  /** CLI: entity rows from a file, result written to `outputPath`. */
-  async fileToFile(request: HistoricalFileRequest, format: OutputFormat, outputPath: string): Promise<number> {
-    const catalog = await this.registry.catalog();
-    const selection = resolveSelection(catalog, request);
-    const spine: Spine = { kind: 'file', ...request.entitiesFile };
-    return this.offline.historicalToFile({ spine, selection }, format, outputPath);
+  /** CLI: the result written to a local file. */
+  async toFile(request: HistoricalRequest, format: ResultFormat, outputPath: string): Promise<number> {
+    const result = await this.retrieve(request, format);
+    await pipeline(result.stream, createWriteStream(outputPath));
+    return result.rows;
   }
 
-  private async query(request: HistoricalRequest): Promise<HistoricalQuery> {
-    const catalog = await this.registry.catalog();
+  /**
+   * The query for a request against a registry version: the selection, the spine (a dataset
+   * source resolved to one snapshot's local files), and where feature rows come from.
+   */
+  async build(request: HistoricalRequest, catalog: FeatureCatalog, features?: FeatureSource): Promise<BuiltQuery> {
     const selection = resolveSelection(catalog, request);
-    const rows = parseEntityRows(request.entities, selection.joinKeys, {
-      withTimestamps: true,
-      maxRows: this.config.limits.maxHistoricalRows,
-    });
-    return { spine: { kind: 'rows', rows }, selection };
+    const { spine, entitySnapshot } = await this.spine(request.source, catalog, selection.joinKeys);
+    return { query: { spine, selection, createdBeforeEvent: request.createdBeforeEvent ?? false, features }, entitySnapshot };
   }
+
+  private async spine(source: EntitySource, catalog: FeatureCatalog, keys: HistoricalQuery['selection']['joinKeys']): Promise<{ spine: Spine; entitySnapshot: BuiltQuery['entitySnapshot'] }> {
+    switch (source.kind) {
+      case 'columns':
+        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, maxRows: this.config.limits.maxHistoricalRows }) }, entitySnapshot: null };
+      case 'file':
+        return { spine: { kind: 'file', path: source.path, format: source.format, name: source.name }, entitySnapshot: null };
+      case 'range':
+        return { spine: source, entitySnapshot: null };
+      case 'dataset': {
+        const dataset = catalog.dataset(source.dataset);
+        const snapshot = await this.snapshot(source.dataset, source.snapshotId);
+        const timestampColumn = source.timestampColumn ?? dataset.timestampField;
+        if (!timestampColumn) {
+          throw new ValidationFailedError(`entity_dataset.timestamp_column: dataset ${dataset.name} has no timestamp_field; name the column that holds the entity times`, {
+            field: 'entity_dataset.timestamp_column',
+          });
+        }
+        const files = await this.datasets.localFiles(snapshot);
+        return {
+          spine: { kind: 'dataset', name: dataset.name, files, timestampColumn, keyColumns: source.keyColumns, start: source.start, end: source.end, filters: source.filters },
+          entitySnapshot: { dataset: dataset.name, snapshotId: snapshot.snapshotId },
+        };
+      }
+    }
+  }
+
+  private async snapshot(name: string, id?: number): Promise<DatasetSnapshot> {
+    const snapshot = await this.datasets.snapshot(name, id);
+    if (!snapshot) {
+      throw new DatasetNotFoundError(id === undefined ? `dataset ${name} has no data yet` : `dataset ${name} has no snapshot ${id}`, { dataset: name, snapshot_id: id });
+    }
+    return snapshot;
+  }
+}
+
+/** Which columns of the result file are output, and where each feature's match time is. */
+function layoutOf(result: ResultFile, query: HistoricalQuery): ResultLayout {
+  const features = new Map(query.selection.columns.map((c) => [c.name, query.selection.views.findIndex((v) => v.view.def.name === c.viewName)]));
+  const visible = result.columns.filter((c) => !c.name.startsWith('__ts_'));
+  return {
+    columns: visible.map((c) => (features.has(c.name) && result.columns.some((r) => r.name === `__ts_${features.get(c.name)}`) ? { name: c.name, matchedAt: `__ts_${features.get(c.name)}` } : { name: c.name })),
+    hidden: result.columns.filter((c) => c.name.startsWith('__ts_')).map((c) => c.name),
+  };
 }

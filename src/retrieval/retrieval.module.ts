@@ -1,13 +1,36 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TempFiles } from '../common/temp-files';
+import { AppConfig } from '../config/app-config';
+import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { LakeModule } from '../lake/lake.module';
+import { ObjectStoreModule } from '../lake/object-store.module';
 import { OfflineStoreModule } from '../offline-store/offline-store.module';
 import { RegistryModule } from '../registry/registry.module';
+import { DuckDbResultEncoder } from './duckdb.result-encoder';
 import { HistoricalFeaturesService } from './historical-features.service';
+import { ResultEncoder } from './result-encoder';
 import { RetrievalController } from './retrieval.controller';
+import { TrainingSetsController } from './training-sets.controller';
+import { TrainingSetsService } from './training-sets.service';
 
+const ENCODER_DATABASE = Symbol('ENCODER_DATABASE');
+
+/** Training data: point-in-time joins from any entity source, streamed in any format, and saved, reproducible training sets. */
 @Module({
-  imports: [RegistryModule, OfflineStoreModule],
-  providers: [HistoricalFeaturesService],
-  controllers: [RetrievalController],
-  exports: [HistoricalFeaturesService],
+  imports: [RegistryModule, OfflineStoreModule, LakeModule, ObjectStoreModule],
+  providers: [
+    HistoricalFeaturesService,
+    TrainingSetsService,
+    { provide: ENCODER_DATABASE, inject: [AppConfig], useFactory: (config: AppConfig) => new DuckDbDatabase(':memory:', config.stateDir) },
+    { provide: ResultEncoder, inject: [ENCODER_DATABASE, TempFiles], useFactory: (db: DuckDbDatabase, temp: TempFiles) => new DuckDbResultEncoder(db, temp) },
+  ],
+  controllers: [RetrievalController, TrainingSetsController],
+  exports: [HistoricalFeaturesService, TrainingSetsService],
 })
-export class RetrievalModule {}
+export class RetrievalModule implements OnApplicationShutdown {
+  constructor(@Inject(ENCODER_DATABASE) private readonly db: DuckDbDatabase) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}

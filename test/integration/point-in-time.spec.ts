@@ -100,11 +100,22 @@ describe('point-in-time join on real DuckDB', () => {
 
   it('writes the same rows to Parquet, in input order, with view__feature names on request', async () => {
     const path = join(dir, 'out.parquet');
-    const rows = await store.historicalToFile(spineQuery(true), 'parquet', path);
+    const { rows } = await store.historicalToFile(spineQuery(true), 'parquet', path);
     expect(rows).toBe(SPINE.length);
     const written = await query(`SELECT * FROM read_parquet('${path}')`);
     expect(Object.keys(written[0])).toEqual(['driver_id', 'city', 'zone', 'event_timestamp', 'driver_stats__rating', 'zone_stats__demand']);
     expect(written.map((r) => r.driver_stats__rating)).toEqual(SPINE.map((r) => r[2]));
+  });
+
+  it('with created_before_event, ignores rows created after the entity time (no backfill leaks)', async () => {
+    // Driver 1's 10:00 rows: created 10:00 (1.0), 10:05 (2.0), and without a created time (9.0; it
+    // counts as created at its event time, and loses ties to a known created time).
+    const selection = resolveSelection(catalog, { features: ['driver_stats:rating'] });
+    const rows = parseEntityRows({ driver_id: [1, 1, 1], event_timestamp: ['2026-01-01T10:02:00Z', '2026-01-01T10:06:00Z', '2026-01-01T11:00:00Z'] }, selection.joinKeys, { withTimestamps: true, maxRows: 10 });
+    const plain = await store.historicalColumns({ spine: { kind: 'rows', rows }, selection });
+    const strict = await store.historicalColumns({ spine: { kind: 'rows', rows }, selection, createdBeforeEvent: true });
+    expect(plain.features[0].values).toEqual([2.0, 2.0, 3.0]);
+    expect(strict.features[0].values).toEqual([1.0, 2.0, 3.0]);
   });
 
   it('refuses a view that was never materialized', async () => {

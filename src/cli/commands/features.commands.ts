@@ -1,23 +1,23 @@
 import { Command } from 'commander';
-import { basename, extname, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { ValidationFailedError } from '../../common/errors';
 import { SelectionRequest } from '../../core/feature-selection';
 import { stringifyJson } from '../../core/json';
-import { formatFromFileName } from '../../lake/dataset-manifest';
-import { OutputFormat } from '../../offline-store/offline-store';
+import { ResultFormat } from '../../retrieval/result-encoder';
 import { RegistryService } from '../../registry/registry.service';
 import { HistoricalFeaturesService } from '../../retrieval/historical-features.service';
 import { OnlineFeaturesService } from '../../serving/online-features.service';
 import { GlobalOptions, withServices } from '../context';
+import { EntityOptions, entitySource, withEntityOptions } from '../entity-options';
 import { cell, count, seconds, table } from '../output';
 
-interface SelectionOptions {
+export interface SelectionOptions {
   features?: string;
   featureService?: string;
   fullFeatureNames?: boolean;
 }
 
-function selection(options: SelectionOptions): SelectionRequest {
+export function selection(options: SelectionOptions): SelectionRequest {
   return {
     features: options.features?.split(',').map((f) => f.trim()),
     featureService: options.featureService,
@@ -25,7 +25,7 @@ function selection(options: SelectionOptions): SelectionRequest {
   };
 }
 
-function withSelectionOptions(command: Command): Command {
+export function withSelectionOptions(command: Command): Command {
   return command
     .option('--features <refs>', 'comma-separated view:feature references')
     .option('--feature-service <name>', 'a feature service instead of --features')
@@ -51,17 +51,15 @@ export function featureCommands(program: Command, globals: () => GlobalOptions):
       }),
     );
 
-  withSelectionOptions(program.command('get-historical-features'))
-    .description('build a point-in-time correct training set for the entity rows in a file')
-    .requiredOption('--entities <file>', 'entity rows (.parquet, .csv or .jsonl) with the join keys and event_timestamp; other columns are kept')
-    .requiredOption('--output <file>', 'where to write the result (.parquet, .csv or .jsonl)')
-    .action((options: SelectionOptions & { entities: string; output: string }) =>
+  withEntityOptions(withSelectionOptions(program.command('get-historical-features')))
+    .description('build a point-in-time correct training set and write it to a file')
+    .requiredOption('--output <file>', 'where to write the result (.parquet, .csv, .jsonl, .json or .arrow)')
+    .option('--created-before-event', 'only use feature rows created at or before each entity row\'s time')
+    .action((options: SelectionOptions & EntityOptions & { output: string; createdBeforeEvent?: boolean }) =>
       withServices(globals(), async (get) => {
         const started = Date.now();
-        const format = formatFromFileName(options.entities);
-        if (!format) throw new ValidationFailedError(`--entities: ${options.entities} is not a .parquet, .csv or .jsonl file`);
-        const rows = await get(HistoricalFeaturesService).fileToFile(
-          { ...selection(options), entitiesFile: { path: resolve(options.entities), format, name: basename(options.entities) } },
+        const rows = await get(HistoricalFeaturesService).toFile(
+          { ...selection(options), createdBeforeEvent: options.createdBeforeEvent, source: entitySource(options) },
           outputFormat(options.output),
           resolve(options.output),
         );
@@ -87,9 +85,10 @@ function parseEntityOption(option: string, keyTypes: Map<string, { type: string 
   return [name, values];
 }
 
-function outputFormat(file: string): OutputFormat {
-  const format = formatFromFileName(file);
-  if (format === 'parquet' || format === 'csv') return format;
-  if (format === 'jsonl') return 'json';
-  throw new ValidationFailedError(`--output: ${file} must end in .parquet, .csv or .jsonl (got ${extname(file) || 'no extension'})`);
+export function outputFormat(file: string): ResultFormat {
+  const extension = extname(file).toLowerCase().slice(1);
+  const formats: Record<string, ResultFormat> = { parquet: 'parquet', csv: 'csv', jsonl: 'jsonl', ndjson: 'jsonl', json: 'json', arrow: 'arrow', arrows: 'arrow' };
+  const format = formats[extension];
+  if (!format) throw new ValidationFailedError(`--output: ${file} must end in .parquet, .csv, .jsonl, .json or .arrow (got ${extname(file) || 'no extension'})`);
+  return format;
 }

@@ -1,0 +1,182 @@
+import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
+import { EntityKeyError, ValidationFailedError } from '../common/errors';
+import { EVENT_TIMESTAMP, JoinKeyDef } from '../core/definitions';
+import { EntityRows } from '../core/entity-rows';
+import { quoteIdent } from '../core/identifiers';
+import { Micros, parseTimestamp } from '../core/timestamp';
+import { duckDbType } from '../core/value-types';
+import { quoteLiteral, quoteName, quotePathList } from '../duckdb/sql-text';
+import { duckDbTypeOf, timestampParam, toDuckDb } from '../duckdb/values';
+import { firstLine } from './duckdb-views';
+import { RowFilter, Spine } from './offline-store';
+import { JoinedView, ROW_ID, SPINE } from './point-in-time-sql';
+
+/**
+ * Fills the temp table `spine` (`__row_id` in input order, the join keys typed as declared,
+ * `event_timestamp` as UTC TIMESTAMP, other columns as they are) and returns its output columns.
+ */
+export async function loadSpine(c: DuckDBConnection, spine: Spine, keys: JoinKeyDef[], views: JoinedView[]): Promise<string[]> {
+  switch (spine.kind) {
+    case 'rows':
+      await loadRowsSpine(c, spine.rows);
+      return [...spine.rows.columns.map((col) => col.key.name), EVENT_TIMESTAMP];
+    case 'file':
+      return loadRelation(c, readerSql(spine.path, spine.format), spine.name, keys, {}, EVENT_TIMESTAMP, '', []);
+    case 'dataset':
+      return loadDatasetSpine(c, spine, keys);
+    case 'range':
+      return loadRangeSpine(c, spine, keys, views);
+  }
+}
+
+/** In-memory entity rows into the temp spine table, through the appender (typed, no SQL text). */
+export async function loadRowsSpine(c: DuckDBConnection, rows: EntityRows): Promise<void> {
+  const keyColumns = rows.columns.map((col) => `${quoteIdent(col.key.name)} ${duckDbType(col.key.type)}`);
+  await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} (${ROW_ID} BIGINT, ${keyColumns.join(', ')}, ${EVENT_TIMESTAMP} TIMESTAMP)`);
+  const appender = await c.createAppender(SPINE, 'main', 'temp');
+  const timestamps = rows.eventTimestamps as Micros[];
+  const timestampType = duckDbTypeOf('timestamp');
+  for (let row = 0; row < rows.rowCount; row++) {
+    appender.appendBigInt(BigInt(row));
+    for (const col of rows.columns) appender.appendValue(toDuckDb(col.values[row], col.key.type), duckDbTypeOf(col.key.type));
+    appender.appendValue(toDuckDb(timestamps[row], 'timestamp'), timestampType);
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+function readerSql(path: string, format: 'parquet' | 'csv' | 'jsonl'): string {
+  if (format === 'parquet') return `read_parquet(${quoteLiteral(path)})`;
+  if (format === 'csv') return `read_csv(${quoteLiteral(path)}, header = true)`;
+  return `read_json(${quoteLiteral(path)}, format = 'newline_delimited')`;
+}
+
+/**
+ * Any relation into the spine table, read by DuckDB (never into JS): join keys cast to their
+ * declared types (from `keyColumns[key] ?? key`), `event_timestamp` from `timestampColumn`,
+ * every other column kept as it is. `where` narrows the rows with bound `params`.
+ */
+async function loadRelation(
+  c: DuckDBConnection,
+  relation: string,
+  name: string,
+  keys: JoinKeyDef[],
+  keyColumns: Record<string, string>,
+  timestampColumn: string,
+  where: string,
+  params: DuckDBValue[],
+): Promise<string[]> {
+  const names = await describe(c, relation, name);
+  for (const key of keys) {
+    const column = keyColumns[key.name] ?? key.name;
+    if (!names.includes(column)) throw new EntityKeyError(`${name}: has no column ${column}, which join key ${key.name} needs`, { column });
+  }
+  if (!names.includes(timestampColumn)) throw new EntityKeyError(`${name}: has no column ${timestampColumn} for the event timestamps`, { column: timestampColumn });
+  const select = names.map((n) => (n === EVENT_TIMESTAMP ? `CAST(CAST(${quoteName(n)} AS TIMESTAMPTZ) AS TIMESTAMP) AS ${EVENT_TIMESTAMP}` : castKey(n, keys, keyColumns) ?? quoteName(n)));
+  const added = [
+    ...(names.includes(EVENT_TIMESTAMP) ? [] : [`CAST(CAST(${quoteName(timestampColumn)} AS TIMESTAMPTZ) AS TIMESTAMP) AS ${EVENT_TIMESTAMP}`]),
+    ...keys.filter((k) => !names.includes(k.name)).map((k) => `CAST(${quoteName(keyColumns[k.name])} AS ${duckDbType(k.type)}) AS ${quoteIdent(k.name)}`),
+  ];
+  try {
+    await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} AS SELECT row_number() OVER () AS ${ROW_ID}, ${[...select, ...added].join(', ')} FROM ${relation} ${where}`, params);
+  } catch (error) {
+    throw new EntityKeyError(`${name}: entity columns do not fit their types: ${firstLine(error)}`);
+  }
+  return [...names, ...(names.includes(EVENT_TIMESTAMP) ? [] : [EVENT_TIMESTAMP]), ...keys.filter((k) => !names.includes(k.name)).map((k) => k.name)];
+}
+
+function castKey(column: string, keys: JoinKeyDef[], keyColumns: Record<string, string>): string | undefined {
+  const key = keys.find((k) => k.name === column && (keyColumns[k.name] ?? k.name) === column);
+  return key ? `CAST(${quoteName(column)} AS ${duckDbType(key.type)}) AS ${quoteName(column)}` : undefined;
+}
+
+async function describe(c: DuckDBConnection, relation: string, name: string): Promise<string[]> {
+  return (await describeTypes(c, relation, name)).map((col) => col.name);
+}
+
+async function describeTypes(c: DuckDBConnection, relation: string, name: string): Promise<{ name: string; type: string }[]> {
+  try {
+    return (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  } catch (error) {
+    throw new EntityKeyError(`${name}: cannot be read: ${firstLine(error)}`);
+  }
+}
+
+async function loadDatasetSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'dataset' }>, keys: JoinKeyDef[]): Promise<string[]> {
+  const relation = `read_parquet(${quotePathList(spine.files)})`;
+  const schema = await describeTypes(c, relation, `dataset ${spine.name}`);
+  const conditions: string[] = [];
+  const params: DuckDBValue[] = [];
+  const bind = (value: DuckDBValue) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const ts = quoteName(spine.timestampColumn);
+  if (spine.start !== undefined) conditions.push(`CAST(${ts} AS TIMESTAMP) >= ${bind(timestampParam(spine.start))}`);
+  if (spine.end !== undefined) conditions.push(`CAST(${ts} AS TIMESTAMP) <= ${bind(timestampParam(spine.end))}`);
+  spine.filters.forEach((filter, i) => conditions.push(filterSql(filter, i, schema, bind)));
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  return loadRelation(c, relation, `dataset ${spine.name}`, keys, spine.keyColumns, spine.timestampColumn, where, params);
+}
+
+const SCALAR_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/** One filter as SQL over a checked column name, its value bound as a parameter of the column's type. */
+function filterSql(filter: RowFilter, index: number, schema: { name: string; type: string }[], bind: (v: DuckDBValue) => string): string {
+  const field = `entity_dataset.filters[${index}]`;
+  const column = schema.find((c) => c.name === filter.column);
+  if (!column) throw new ValidationFailedError(`${field}.column: the dataset has no column ${JSON.stringify(filter.column)}`, { field: `${field}.column` });
+  const name = quoteName(column.name);
+  if (filter.op === 'is null') return `${name} IS NULL`;
+  if (filter.op === 'is not null') return `${name} IS NOT NULL`;
+  if (filter.op === 'in' || filter.op === 'not in') {
+    if (!Array.isArray(filter.value) || filter.value.length === 0) throw new ValidationFailedError(`${field}.value: must be a non-empty list for ${filter.op}`, { field: `${field}.value` });
+    const values = filter.value.map((v, i) => typedValue(v, column.type, `${field}.value[${i}]`));
+    return `${name} ${filter.op === 'in' ? 'IN' : 'NOT IN'} (SELECT unnest(${bind(listValue(values))}::${column.type}[]))`;
+  }
+  return `${name} ${SCALAR_OPS[filter.op]} ${bind(typedValue(filter.value, column.type, `${field}.value`))}::${column.type}`;
+}
+
+/** A JSON filter value as the column's type; the SQL casts the bound value to the column type too. */
+function typedValue(value: unknown, type: string, field: string): DuckDBValue {
+  const bad = (expected: string) => new ValidationFailedError(`${field}: expected ${expected} for a ${type} column, got ${JSON.stringify(value)}`, { field });
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/.test(type)) {
+    if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+    if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+    throw bad('an integer');
+  }
+  if (/^(DOUBLE|FLOAT|REAL|DECIMAL.*)$/.test(type)) {
+    if (typeof value === 'number') return value;
+    throw bad('a number');
+  }
+  if (type === 'BOOLEAN') {
+    if (typeof value === 'boolean') return value;
+    throw bad('true or false');
+  }
+  if (/^(TIMESTAMP|DATE|TIMESTAMP WITH TIME ZONE)/.test(type)) {
+    const micros = typeof value === 'string' ? parseTimestamp(value) : null;
+    if (micros === null) throw bad('an ISO-8601 timestamp');
+    return timestampParam(micros);
+  }
+  if (typeof value === 'string') return value;
+  throw bad('a string');
+}
+
+/**
+ * No entity rows: the spine is every (keys, event time) of the selected views' rows with event
+ * time in [start, end], in time order — "all feature rows in the window". A key a view does not
+ * have is null for that view's rows.
+ */
+async function loadRangeSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'range' }>, keys: JoinKeyDef[], views: JoinedView[]): Promise<string[]> {
+  const parts = views.map(({ view, table }) => {
+    const columns = keys.map((k) => (view.joinKeys.some((vk) => vk.name === k.name) ? quoteIdent(k.name) : `NULL::${duckDbType(k.type)} AS ${quoteIdent(k.name)}`));
+    return `SELECT ${columns.join(', ')}, ${EVENT_TIMESTAMP} FROM ${table} WHERE ${EVENT_TIMESTAMP} BETWEEN $1 AND $2`;
+  });
+  const order = [EVENT_TIMESTAMP, ...keys.map((k) => quoteIdent(k.name))].join(', ');
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE ${SPINE} AS SELECT row_number() OVER (ORDER BY ${order}) AS ${ROW_ID}, * FROM (${parts.join(' UNION ')}) ORDER BY ${ROW_ID}`,
+    [timestampParam(spine.start), timestampParam(spine.end)],
+  );
+  return [...keys.map((k) => k.name), EVENT_TIMESTAMP];
+}
+

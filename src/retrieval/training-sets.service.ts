@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { DatasetNotFoundError, TrainingSetExistsError, TrainingSetNotFoundError, ValidationFailedError } from '../common/errors';
+import { TempFiles } from '../common/temp-files';
+import { FeatureCatalog } from '../core/catalog';
+import { resolveSelection } from '../core/feature-selection';
+import { isIdentifier } from '../core/identifiers';
+import { formatTimestamp } from '../core/timestamp';
+import { DatasetService } from '../lake/dataset.service';
+import { ObjectStore } from '../lake/object-store';
+import { FeatureSource, OfflineStore, SourceData } from '../offline-store/offline-store';
+import { RegistryService } from '../registry/registry.service';
+import { RegistryStore } from '../registry/registry.store';
+import { HistoricalFeaturesService, HistoricalRequest } from './historical-features.service';
+import { ResultEncoder, ResultFormat } from './result-encoder';
+import { TrainingSetMetadata, trainingSetPrefix } from './training-set';
+
+export interface SaveRequest extends HistoricalRequest {
+  name: string;
+  description?: string;
+}
+
+export interface Verification {
+  identical: boolean;
+  rows: number;
+  savedSha256: string;
+  rebuiltSha256: string;
+}
+
+/**
+ * Saved training sets: a point-in-time result computed from named lake snapshots (not from the
+ * offline tables, which move on), stored in the lake with its entity rows and the metadata
+ * needed to rebuild it — and a rebuild that proves it gives the same bytes.
+ */
+@Injectable()
+export class TrainingSetsService {
+  constructor(
+    private readonly registry: RegistryService,
+    private readonly registryStore: RegistryStore,
+    private readonly historical: HistoricalFeaturesService,
+    private readonly offline: OfflineStore,
+    private readonly datasets: DatasetService,
+    private readonly store: ObjectStore,
+    private readonly encoder: ResultEncoder,
+    private readonly temp: TempFiles,
+  ) {}
+
+  async save(request: SaveRequest): Promise<TrainingSetMetadata> {
+    if (!isIdentifier(request.name)) throw new ValidationFailedError('name: must be an identifier (letters, digits, _)', { field: 'name' });
+    const prefix = trainingSetPrefix(request.name);
+    if (await this.store.get(`${prefix}metadata.json`)) throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
+    const started = Date.now();
+    const catalog = await this.registry.catalog();
+    const { sources, features } = await this.snapshotSources(catalog, request);
+    const { query, entitySnapshot } = await this.historical.build(request, catalog, features);
+    const entitiesPath = await this.temp.path('.parquet');
+    const dataPath = await this.temp.path('.parquet');
+    const keys = { entities: `${prefix}entities.parquet`, data: `${prefix}data.parquet` };
+    try {
+      const count = await this.offline.exportSpine(query, entitiesPath);
+      const spineDone = Date.now();
+      const result = await this.compute(catalog, request, features, entitiesPath, dataPath);
+      const joinDone = Date.now();
+      await this.store.putFile(keys.entities, entitiesPath);
+      await this.store.putFile(keys.data, dataPath);
+      const uploaded = Date.now();
+      const metadata: TrainingSetMetadata = {
+        format: 1,
+        name: request.name,
+        description: request.description,
+        project: catalog.project,
+        createdAt: new Date().toISOString(),
+        registryVersion: catalog.registry.version,
+        selection: { features: request.features, featureService: request.featureService, fullFeatureNames: request.fullFeatureNames ?? false },
+        createdBeforeEvent: request.createdBeforeEvent ?? false,
+        entitySource: describeSource(request, entitySnapshot),
+        entityRows: { key: keys.entities, count, sha256: await this.temp.sha256(entitiesPath) },
+        sources,
+        features: query.selection.columns.map((c) => ({ name: c.name, view: c.viewName, feature: c.feature.name, type: c.feature.type })),
+        rowCount: result.rows,
+        schema: result.columns,
+        data: { key: keys.data, bytes: await this.temp.size(dataPath), sha256: await this.temp.sha256(dataPath) },
+        timings: { entityRowsMs: spineDone - started, joinMs: joinDone - spineDone, uploadMs: uploaded - joinDone, totalMs: Date.now() - started },
+      };
+      if (!(await this.store.putIfAbsent(`${prefix}metadata.json`, JSON.stringify(metadata, null, 1)))) {
+        throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
+      }
+      return metadata;
+    } catch (error) {
+      if (!(error instanceof TrainingSetExistsError) || !(await this.store.get(`${prefix}metadata.json`))) await this.store.delete([keys.entities, keys.data]);
+      throw error;
+    } finally {
+      await this.temp.remove(entitiesPath, dataPath);
+    }
+  }
+
+  async list(): Promise<TrainingSetMetadata[]> {
+    const names = await this.store.listFolders('training-sets/');
+    const found = await Promise.all(names.map((n) => this.find(n)));
+    return found.filter((m): m is TrainingSetMetadata => m !== null);
+  }
+
+  async get(name: string): Promise<TrainingSetMetadata> {
+    const metadata = isIdentifier(name) ? await this.find(name) : null;
+    if (!metadata) throw new TrainingSetNotFoundError(`training set ${JSON.stringify(name)} does not exist`, { name });
+    return metadata;
+  }
+
+  async download(name: string, format: ResultFormat): Promise<Readable> {
+    const metadata = await this.get(name);
+    const copy = await this.temp.copyOf(await this.store.localPath(metadata.data.key), '.parquet');
+    return this.encoder.encode(copy, format, { columns: metadata.schema.map((c) => ({ name: c.name })), hidden: [] });
+  }
+
+  /** Recomputes the training set from its metadata alone and compares the Parquet bytes. */
+  async verify(name: string): Promise<Verification> {
+    const metadata = await this.get(name);
+    const version = await this.registryStore.get(metadata.registryVersion);
+    if (!version) throw new TrainingSetNotFoundError(`registry version ${metadata.registryVersion} of training set ${name} is gone`, { name });
+    const catalog = new FeatureCatalog(version);
+    const sources = new Map<string, SourceData>();
+    for (const source of metadata.sources) {
+      const snapshot = await this.datasets.snapshot(source.dataset, source.snapshotId);
+      if (!snapshot) throw new DatasetNotFoundError(`snapshot ${source.snapshotId} of dataset ${source.dataset} is gone`, { dataset: source.dataset });
+      sources.set(source.view, { dataset: catalog.dataset(source.dataset), files: await this.datasets.localFiles(snapshot) });
+    }
+    const request = { ...metadata.selection, createdBeforeEvent: metadata.createdBeforeEvent };
+    const dataPath = await this.temp.path('.parquet');
+    try {
+      const result = await this.compute(catalog, request, { kind: 'snapshots', sources }, await this.store.localPath(metadata.entityRows.key), dataPath);
+      const rebuilt = await this.temp.sha256(dataPath);
+      return { identical: rebuilt === metadata.data.sha256, rows: result.rows, savedSha256: metadata.data.sha256, rebuiltSha256: rebuilt };
+    } finally {
+      await this.temp.remove(dataPath);
+    }
+  }
+
+  /** The join over saved entity rows and snapshot-computed features: the one path both save and verify take. */
+  private async compute(catalog: FeatureCatalog, request: Omit<HistoricalRequest, 'source'>, features: FeatureSource, entitiesPath: string, dataPath: string) {
+    const { query } = await this.historical.build({ ...request, source: { kind: 'file', path: entitiesPath, format: 'parquet', name: 'saved entity rows' } }, catalog, features);
+    return this.offline.historicalToFile(query, 'parquet', dataPath);
+  }
+
+  /** The latest snapshot of each selected view's dataset, pinned for this training set. */
+  private async snapshotSources(catalog: FeatureCatalog, request: HistoricalRequest) {
+    const sources: TrainingSetMetadata['sources'] = [];
+    const map = new Map<string, SourceData>();
+    for (const { view } of resolveSelection(catalog, request).views) {
+      const snapshot = await this.datasets.snapshot(view.dataset.name);
+      if (!snapshot) throw new DatasetNotFoundError(`dataset ${view.dataset.name} of feature view ${view.def.name} has no data yet`, { dataset: view.dataset.name });
+      sources.push({ view: view.def.name, dataset: view.dataset.name, snapshotId: snapshot.snapshotId });
+      map.set(view.def.name, { dataset: view.dataset, files: await this.datasets.localFiles(snapshot) });
+    }
+    return { sources, features: { kind: 'snapshots', sources: map } as FeatureSource };
+  }
+
+  private async find(name: string): Promise<TrainingSetMetadata | null> {
+    const body = await this.store.get(`${trainingSetPrefix(name)}metadata.json`);
+    return body ? (JSON.parse(body.toString('utf8')) as TrainingSetMetadata) : null;
+  }
+}
+
+function describeSource(request: HistoricalRequest, entitySnapshot: { dataset: string; snapshotId: number } | null): Record<string, unknown> {
+  const source = request.source;
+  switch (source.kind) {
+    case 'columns':
+      return { kind: 'entities' };
+    case 'file':
+      return { kind: 'file', name: source.name };
+    case 'range':
+      return { kind: 'time_range', start: formatTimestamp(source.start), end: formatTimestamp(source.end) };
+    case 'dataset':
+      return { kind: 'entity_dataset', dataset: source.dataset, snapshot_id: entitySnapshot?.snapshotId, filters: source.filters, key_columns: source.keyColumns };
+  }
+}
