@@ -44,47 +44,45 @@ export interface PointInTimeQuery {
  *  - every spine row comes back exactly once, in spine order.
  */
 export function pointInTimeSql(query: PointInTimeQuery): string {
-  const ctes = query.views.flatMap((joined, i) => (query.createdBeforeEvent ? rangeCtes(joined, i) : asofCtes(joined, i)));
   const selects = [
     ...query.spineColumns.map((name) => `s.${quoteName(name)}`),
     ...query.columns.map((c) => featureSelect(c, query.views)),
     ...(query.withMatchTimestamps ? query.views.map((j, i) => `${matchedTs(j, i)} AS __ts_${i}`) : []),
   ];
-  const joins = query.views.map((_, i) => `LEFT JOIN m${i} ON m${i}.${ROW_ID} = s.${ROW_ID}`);
-  return `WITH ${ctes.join(',\n')}
-SELECT ${selects.join(', ')}
-FROM ${SPINE} s
-${joins.join('\n')}
-ORDER BY s.${ROW_ID}`;
+  if (query.createdBeforeEvent) {
+    const ctes = query.views.map((joined, i) => rangeCte(joined, i));
+    const joins = query.views.map((_, i) => `LEFT JOIN m${i} ON m${i}.${ROW_ID} = s.${ROW_ID}`);
+    return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${SPINE} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
+  }
+  // One pass: the spine ASOF-joined to each view in turn (no join back on the row id).
+  const ctes = query.views.map((joined, i) => `m${i} AS (\n  ${viewRows(joined)}\n)`);
+  const joins = query.views.map(({ view }, i) => {
+    const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = m${i}.${quoteIdent(k.name)}`);
+    return `ASOF LEFT JOIN m${i} ON ${on.join(' AND ')} AND s.${EVENT_TIMESTAMP} >= m${i}.__ts`;
+  });
+  return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${SPINE} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
 }
 
-function asofCtes({ view, features, table, dedup }: JoinedView, i: number): string[] {
+/** A view's candidate rows: (keys, event time) made unique by the tie-break, unless known unique. */
+function viewRows({ view, features, table, dedup }: JoinedView): string {
   const keys = keyList(view.joinKeys);
-  const featureCols = features.map((f) => quoteIdent(f.name));
-  const rows = dedup
-    ? `SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')} FROM ${table}
-  QUALIFY row_number() OVER (PARTITION BY ${keys}, ${EVENT_TIMESTAMP} ORDER BY ${tieBreakOrder(view)}) = 1`
-    : `SELECT ${keys}, ${EVENT_TIMESTAMP} AS __ts, ${featureCols.join(', ')} FROM ${table}`;
-  const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
-  const matched = `m${i} AS (
-  SELECT s.${ROW_ID}, f.__ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
-  FROM ${SPINE} s ASOF LEFT JOIN v${i} f ON ${on.join(' AND ')} AND s.${EVENT_TIMESTAMP} >= f.__ts
-)`;
-  return [`v${i} AS (\n  ${rows}\n)`, matched];
+  const columns = `${keys}, ${EVENT_TIMESTAMP} AS __ts, ${features.map((f) => quoteIdent(f.name)).join(', ')}`;
+  if (!dedup) return `SELECT ${columns} FROM ${table}`;
+  return `SELECT ${columns} FROM ${table}
+  QUALIFY row_number() OVER (PARTITION BY ${keys}, ${EVENT_TIMESTAMP} ORDER BY ${tieBreakOrder(view)}) = 1`;
 }
 
 /** Candidates by a range join (row time and created time both ≤ entity time), best one kept. */
-function rangeCtes({ view, features, table }: JoinedView, i: number): string[] {
+function rangeCte({ view, features, table }: JoinedView, i: number): string {
   const featureCols = features.map((f) => quoteIdent(f.name));
   const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
-  const matched = `m${i} AS (
+  return `m${i} AS (
   SELECT s.${ROW_ID}, f.${EVENT_TIMESTAMP} AS __ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
   FROM ${SPINE} s JOIN ${table} f ON ${on.join(' AND ')}
     AND f.${EVENT_TIMESTAMP} <= s.${EVENT_TIMESTAMP}
     AND coalesce(f.${CREATED_TIMESTAMP}, f.${EVENT_TIMESTAMP}) <= s.${EVENT_TIMESTAMP}
   QUALIFY row_number() OVER (PARTITION BY s.${ROW_ID} ORDER BY f.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 'f')}) = 1
 )`;
-  return [matched];
 }
 
 /** The matched row's time when it lies within the ttl, else NULL. */

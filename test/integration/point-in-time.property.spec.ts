@@ -14,10 +14,6 @@ import { testCatalog } from '../support/catalog';
 const HOUR = 3_600_000_000n;
 const BASE = 1_767_225_600_000_000n; // 2026-01-01T00:00:00Z
 
-interface RowA { k1: number; k2: string; ts: number; created: number | null; f: number | null; g: string | null }
-interface RowB { k1: number; ts: number; created: number | null; h: number | null }
-interface SpineRow { k1: number; k2: string; ts: number }
-
 /**
  * The point-in-time join against an independent brute-force oracle, on random data: duplicate
  * event times, created-time ties, nulls, ttl edges (times are whole hours, so a row exactly ttl
