@@ -78,7 +78,10 @@ async function loadRelation(
     ...keys.filter((k) => !names.includes(k.name)).map((k) => `CAST(${quoteName(keyColumns[k.name])} AS ${duckDbType(k.type)}) AS ${quoteIdent(k.name)}`),
   ];
   try {
-    await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} AS SELECT row_number() OVER () AS ${ROW_ID}, ${[...select, ...added].join(', ')} FROM ${relation} ${where}`, params);
+    // A view, not a table: the join reads the file once, in order, without copying it first.
+    // (Parameters cannot be bound in a view definition, so a filtered dataset is still a table.)
+    const kind = params.length > 0 ? 'TABLE' : 'VIEW';
+    await c.run(`CREATE OR REPLACE TEMP ${kind} ${SPINE} AS SELECT row_number() OVER () AS ${ROW_ID}, ${[...select, ...added].join(', ')} FROM ${relation} ${where}`, params);
   } catch (error) {
     throw new EntityKeyError(`${name}: entity columns do not fit their types: ${firstLine(error)}`);
   }

@@ -98,8 +98,12 @@ export class HistoricalFeaturesService {
     }
   }
 
-  /** CLI: the result written to a local file. */
+  /** CLI: the result written to a local file (Parquet, CSV and JSON Lines by the engine directly). */
   async toFile(request: HistoricalRequest, format: ResultFormat, outputPath: string): Promise<number> {
+    if (format === 'parquet' || format === 'csv' || format === 'jsonl') {
+      const { query } = await this.build(request, await this.registry.catalog());
+      return (await this.offline.historicalToFile(query, format === 'jsonl' ? 'json' : format, outputPath)).rows;
+    }
     const result = await this.retrieve(request, format);
     await pipeline(result.stream, createWriteStream(outputPath));
     return result.rows;
