@@ -66,15 +66,17 @@ async function loadRelation(
   where: string,
   params: DuckDBValue[],
 ): Promise<string[]> {
-  const names = await describe(c, relation, name);
+  const schema = await describeTypes(c, relation, name);
+  const names = schema.map((col) => col.name);
+  const toTimestamp = (column: string) => timestampCast(column, schema.find((col) => col.name === column)?.type ?? 'VARCHAR');
   for (const key of keys) {
     const column = keyColumns[key.name] ?? key.name;
     if (!names.includes(column)) throw new EntityKeyError(`${name}: has no column ${column}, which join key ${key.name} needs`, { column });
   }
   if (!names.includes(timestampColumn)) throw new EntityKeyError(`${name}: has no column ${timestampColumn} for the event timestamps`, { column: timestampColumn });
-  const select = names.map((n) => (n === EVENT_TIMESTAMP ? `CAST(CAST(${quoteName(n)} AS TIMESTAMPTZ) AS TIMESTAMP) AS ${EVENT_TIMESTAMP}` : castKey(n, keys, keyColumns) ?? quoteName(n)));
+  const select = names.map((n) => (n === EVENT_TIMESTAMP ? `${toTimestamp(n)} AS ${EVENT_TIMESTAMP}` : castKey(n, keys, keyColumns) ?? quoteName(n)));
   const added = [
-    ...(names.includes(EVENT_TIMESTAMP) ? [] : [`CAST(CAST(${quoteName(timestampColumn)} AS TIMESTAMPTZ) AS TIMESTAMP) AS ${EVENT_TIMESTAMP}`]),
+    ...(names.includes(EVENT_TIMESTAMP) ? [] : [`${toTimestamp(timestampColumn)} AS ${EVENT_TIMESTAMP}`]),
     ...keys.filter((k) => !names.includes(k.name)).map((k) => `CAST(${quoteName(keyColumns[k.name])} AS ${duckDbType(k.type)}) AS ${quoteIdent(k.name)}`),
   ];
   try {
@@ -88,13 +90,20 @@ async function loadRelation(
   return [...names, ...(names.includes(EVENT_TIMESTAMP) ? [] : [EVENT_TIMESTAMP]), ...keys.filter((k) => !names.includes(k.name)).map((k) => k.name)];
 }
 
+/**
+ * A column as UTC TIMESTAMP. Text may carry an offset, so it goes through TIMESTAMPTZ (session
+ * zone UTC); a TIMESTAMP is already UTC and is left alone — the zone conversion costs per row.
+ */
+function timestampCast(column: string, type: string): string {
+  const name = quoteName(column);
+  if (type === 'TIMESTAMP') return name;
+  if (type === 'VARCHAR') return `CAST(CAST(${name} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+  return `CAST(${name} AS TIMESTAMP)`;
+}
+
 function castKey(column: string, keys: JoinKeyDef[], keyColumns: Record<string, string>): string | undefined {
   const key = keys.find((k) => k.name === column && (keyColumns[k.name] ?? k.name) === column);
   return key ? `CAST(${quoteName(column)} AS ${duckDbType(key.type)}) AS ${quoteName(column)}` : undefined;
-}
-
-async function describe(c: DuckDBConnection, relation: string, name: string): Promise<string[]> {
-  return (await describeTypes(c, relation, name)).map((col) => col.name);
 }
 
 async function describeTypes(c: DuckDBConnection, relation: string, name: string): Promise<{ name: string; type: string }[]> {
