@@ -9,7 +9,10 @@
  * tables, ordered as the input, COPY to Parquet. Alternating rounds; medians; peak RSS of the
  * process (it holds both).
  *
- * Usage: npm run build && node bench/training-set.js [--entities 100000] [--times 100] [--spine 1000000] [--rounds 3]
+ * DuckDB's memory limit for the offline store is a parameter (default here 8GB: the joins of
+ * 10M-row tables fit in memory; at featurelake's default of 1GB they spill to disk).
+ *
+ * Usage: npm run build && node bench/training-set.js [--entities 100000] [--times 100] [--spine 1000000] [--rounds 3] [--memory-limit 8GB]
  */
 const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
@@ -29,6 +32,7 @@ const ENTITIES = option('entities', 100_000);
 const TIMES = option('times', 100);
 const SPINE = option('spine', 1_000_000);
 const ROUNDS = option('rounds', 3);
+const MEMORY_LIMIT = args.includes('--memory-limit') ? args[args.indexOf('--memory-limit') + 1] : '8GB';
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-bench-pit-'));
@@ -45,7 +49,7 @@ async function main() {
     featurelake(repo, {}, 'ingest', 'b', path.join(dir, 'b.parquet'));
     featurelake(repo, {}, 'materialize-incremental', '2030-01-01T00:00:00Z');
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-    console.log(`spine ${SPINE.toLocaleString('en-US')} rows; two views of ${(ENTITIES * TIMES).toLocaleString('en-US')} rows (${ENTITIES.toLocaleString('en-US')} entities × ${TIMES} timestamps, 10 features); ${ROUNDS} alternating rounds\n`);
+    console.log(`DuckDB memory limit ${MEMORY_LIMIT}; spine ${SPINE.toLocaleString('en-US')} rows; two views of ${(ENTITIES * TIMES).toLocaleString('en-US')} rows (${ENTITIES.toLocaleString('en-US')} entities × ${TIMES} timestamps, 10 features); ${ROUNDS} alternating rounds\n`);
 
     const app = await NestFactory.createApplicationContext(AppModule.register(loadConfig(repo, {})), { logger: ['error'] });
     const service = app.get(HistoricalFeaturesService);
@@ -72,6 +76,7 @@ async function main() {
     const b = median(runs.base);
     console.log(`\nmedian: featurelake ${o.toFixed(2)} s (${Math.round(SPINE / o).toLocaleString('en-US')} spine rows/s) | hand-written ${b.toFixed(2)} s (${Math.round(SPINE / b).toLocaleString('en-US')} rows/s) | speed ratio ${(b / o).toFixed(2)}×`);
     console.log(`peak RSS of this process (featurelake, DuckDB and the baseline): ${Math.round(peak / 2 ** 20).toLocaleString('en-US')} MiB`);
+    await streamedJson(service, dir);
     await app.close();
   } finally {
     clearInterval(sampler);
@@ -89,6 +94,23 @@ function handWritten(spine, out) {
     ASOF LEFT JOIN features.vb b ON s.user_id = b.user_id AND s.event_timestamp >= b.event_timestamp
     ORDER BY s.n
   ) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`;
+}
+
+/**
+ * The same result as Feast's column-major JSON through the HTTP path's streaming encoder, read to
+ * the end: the JS heap must stay small however many rows (it holds one DuckDB chunk at a time).
+ */
+async function streamedJson(service, dir) {
+  const features = ['va', 'vb'].flatMap((v) => Array.from({ length: 10 }, (_, i) => `${v}:${v[1]}${i}`));
+  let heap = 0;
+  const sampler = setInterval(() => (heap = Math.max(heap, process.memoryUsage().heapUsed)), 20);
+  const started = process.hrtime.bigint();
+  const result = await service.retrieve({ features, source: { kind: 'file', path: path.join(dir, 'spine.parquet'), format: 'parquet', name: 'spine.parquet' } }, 'json');
+  let bytes = 0;
+  for await (const chunk of result.stream) bytes += chunk.length;
+  clearInterval(sampler);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`streamed JSON of the ${result.rows.toLocaleString('en-US')}-row result: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${seconds.toFixed(1)} s, peak JS heap ${Math.round(heap / 2 ** 20)} MiB`);
 }
 
 /** Both results must hold the same values, or the comparison means nothing. */
@@ -112,7 +134,7 @@ async function timed(work) {
 function writeRepo(dir) {
   const repo = path.join(dir, 'repo');
   mkdirSync(repo);
-  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: pit\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\n  memory_limit: 8GB\n`);
+  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: pit\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\n  memory_limit: ${MEMORY_LIMIT}\n`);
   const view = (name, prefix) =>
     `  - name: ${name}\n    entities: [user]\n    source: ${name[1]}\n    online: false\n    features:\n${Array.from({ length: 10 }, (_, i) => `      - { name: ${prefix}${i}, type: float64 }`).join('\n')}`;
   writeFileSync(
