@@ -44,7 +44,7 @@ export class TrainingSetsController {
   @ApiQuery({ name: 'format', required: false, enum: RESULT_FORMATS })
   @ApiOperation({ summary: 'Download the rows (Parquet as saved, or CSV, JSON Lines, JSON, Arrow), streamed.' })
   async data(@Param('name') name: string, @Query('format') format?: string, @Headers('accept') accept?: string) {
-    const chosen = chooseFormat(format ?? (accept ? undefined : 'parquet'), accept);
+    const chosen = chooseFormat(format, accept, 'parquet');
     const stream = await this.trainingSets.download(name, chosen);
     return new StreamableFile(stream, { type: CONTENT_TYPES[chosen], disposition: `attachment; filename="${name}.${chosen}"` });
   }
