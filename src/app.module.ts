@@ -7,6 +7,8 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LakeModule } from './lake/lake.module';
+import { MetricsModule } from './monitoring/metrics/metrics.module';
+import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
 import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
@@ -22,6 +24,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        MetricsModule,
         RegistryModule,
         LakeModule,
         MaterializationModule,
@@ -29,6 +32,7 @@ export class AppModule {
         PushModule,
         RetrievalModule,
         HealthModule,
+        SkewChecksModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

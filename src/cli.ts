@@ -6,6 +6,7 @@ import { materializeCommands } from './cli/commands/materialize.commands';
 import { registryCommands } from './cli/commands/registry.commands';
 import { serveCommand } from './cli/commands/serve.command';
 import { trainingSetCommands } from './cli/commands/training-sets.commands';
+import { skewCommands } from './cli/commands/skew.commands';
 import { GlobalOptions } from './cli/context';
 import { describeError } from './cli/output';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   materializeCommands(program, globals);
   featureCommands(program, globals);
   trainingSetCommands(program, globals);
+  skewCommands(program, globals);
   serveCommand(program, globals);
   return program;
 }

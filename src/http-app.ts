@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { registerBodyParsers } from './common/fastify-body';
 import { AppConfig } from './config/app-config';
+import { SkewScheduler } from './monitoring/skew/skew-scheduler';
 
 export interface HttpAppOptions {
   logger?: LogLevel[] | false;
@@ -35,5 +36,7 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   SwaggerModule.setup('docs', app, document);
   await app.init();
   await adapter.getInstance().ready();
+  // Declared skew checks run in the server only: CLI commands build the same modules but never schedule.
+  app.get(SkewScheduler).start();
   return app;
 }

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -12,7 +13,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 
-type FieldKind = 'string' | 'string[]' | 'boolean' | 'columns' | 'object' | 'integer';
+type FieldKind = 'string' | 'string[]' | 'boolean' | 'columns' | 'object' | 'integer' | 'number';
 
 export interface ApiFieldOptions {
   kind: FieldKind;
@@ -48,6 +49,8 @@ function openApiType(kind: FieldKind): Record<string, unknown> {
       return { type: 'object' };
     case 'integer':
       return { type: 'integer' };
+    case 'number':
+      return { type: 'number' };
   }
 }
 
@@ -69,6 +72,8 @@ function validators(kind: FieldKind): PropertyDecorator[] {
       return [IsObject({ message: '$property must be an object' })];
     case 'integer':
       return [IsInt({ message: '$property must be a whole number' })];
+    case 'number':
+      return [IsNumber({ allowNaN: false, allowInfinity: false }, { message: '$property must be a number' })];
   }
 }
 

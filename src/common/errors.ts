@@ -175,3 +175,12 @@ export class ConfigInvalidError extends DomainError {
   readonly code = 'CONFIG_INVALID';
   readonly status = 500;
 }
+export class SkewCheckNotFoundError extends DomainError {
+  readonly code = 'SKEW_CHECK_NOT_FOUND';
+  readonly status = 404;
+}
+/** A side of a skew check holds no rows (no logs yet, an empty window): nothing to compare. */
+export class SkewSideEmptyError extends DomainError {
+  readonly code = 'SKEW_SIDE_EMPTY';
+  readonly status = 422;
+}

@@ -25,6 +25,16 @@ export interface Limits {
   maxUploadBytes: number;
 }
 
+/** Feature logging: buffered in memory off the request path, flushed to the lake. */
+export interface MonitoringConfig {
+  /** Buffered rows are flushed at least this often… */
+  logFlushSeconds: number;
+  /** …and as soon as this many are buffered. */
+  logFlushRows: number;
+  /** At most this many rows wait in memory; beyond that rows are dropped and counted, so serving never waits on the lake. */
+  logBufferRows: number;
+}
+
 /**
  * The whole validated configuration: the project file `featurelake.yaml` with environment
  * overrides applied. It is a class so that it doubles as its own injection token.
@@ -41,6 +51,7 @@ export class AppConfig {
   stateDir!: string;
   registryRefreshSeconds!: number;
   limits!: Limits;
+  monitoring!: MonitoringConfig;
 
   static of(values: AppConfig): AppConfig {
     return Object.assign(new AppConfig(), values);

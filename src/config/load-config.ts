@@ -26,6 +26,7 @@ export const ENV_VARS = [
   'FEATURELAKE_ONLINE_PATH',
   'FEATURELAKE_STATE_DIR',
   'FEATURELAKE_REGISTRY_REFRESH_SECONDS',
+  'FEATURELAKE_LOG_FLUSH_SECONDS',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -62,7 +63,7 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry']);
+  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry', 'monitoring']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
@@ -78,6 +79,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   registry?.rejectUnknown(['refresh_seconds']);
   const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
   if (!(refresh > 0)) root.issue('must be a positive number of seconds', ['registry', 'refresh_seconds']);
+  const monitoring = readMonitoring(root, env);
   if (!project || !lake || !online) return undefined;
   return AppConfig.of({
     repoDir: dir,
@@ -89,7 +91,23 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
     registryRefreshSeconds: refresh,
     limits: { maxOnlineRows: 10_000, maxHistoricalRows: 1_000_000, maxJsonBytes: 64 * 2 ** 20, maxUploadBytes: 4 * 2 ** 30 },
+    monitoring,
   });
+}
+
+function readMonitoring(root: FieldReader, env: ConfigEnv): AppConfig['monitoring'] {
+  const section = root.object('monitoring');
+  section?.rejectUnknown(['log_flush_seconds', 'log_flush_rows', 'log_buffer_rows']);
+  const number = (field: string, fallback: number, raw?: string) => {
+    const value = Number(raw ?? section?.scalarText(field) ?? fallback);
+    if (!(value > 0)) root.issue('must be a positive number', ['monitoring', field]);
+    return value;
+  };
+  return {
+    logFlushSeconds: number('log_flush_seconds', 30, env.FEATURELAKE_LOG_FLUSH_SECONDS),
+    logFlushRows: number('log_flush_rows', 10_000),
+    logBufferRows: number('log_buffer_rows', 200_000),
+  };
 }
 
 function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation | undefined {

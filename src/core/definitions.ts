@@ -45,6 +45,7 @@ export interface FeatureViewDef {
    * entity's source rows — aggregations and windows by entity); `full` recomputes everything.
    */
   incremental: 'entities' | 'full';
+  drift?: DriftOverride;
   description?: string;
 }
 
@@ -52,6 +53,28 @@ export interface FeatureViewDef {
 export interface FeatureServiceDef {
   name: string;
   features: string[];
+  description?: string;
+  /** Log this share (0…1) of the vectors served through the service, for skew checks. */
+  logging?: { sampleRate: number };
+}
+
+export const DRIFT_METHODS = ['ks', 'wasserstein', 'chisquare', 'z', 'jensenshannon', 'psi', 'linf'] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+/** A feature view's own drift test and threshold, instead of the defaults chosen by type and size. */
+export interface DriftOverride {
+  method?: DriftMethod;
+  threshold?: number;
+}
+
+/**
+ * A skew check the server runs on a schedule: `spec` is the same document `POST /skew-checks`
+ * takes (core/skew/skew-spec parses both), kept as written so the registry shows it as declared.
+ */
+export interface SkewCheckDef {
+  name: string;
+  everySeconds: number;
+  spec: Record<string, unknown>;
   description?: string;
 }
 
@@ -72,6 +95,7 @@ export interface Definitions {
   featureViews: FeatureViewDef[];
   featureServices: FeatureServiceDef[];
   pushSources: PushSourceDef[];
+  skewChecks?: SkewCheckDef[];
 }
 
 /** One applied, immutable version of the definitions, as stored in the lake. */

@@ -48,9 +48,15 @@ export class DatasetService {
     private readonly temp: TempFiles,
   ) {}
 
-  /** Ingests local files as one snapshot (all of them or none). */
+  /** Ingests local files as one snapshot (all of them or none) into a dataset declared in the registry. */
   async ingest(name: string, inputs: IngestInput[], onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
-    const dataset = await this.declared(name);
+    return this.ingestAs(await this.declared(name), inputs, onProgress);
+  }
+
+  /** The same for a dataset featurelake keeps itself (feature logs), described by `dataset`. */
+  async ingestAs(dataset: DatasetDef, inputs: IngestInput[], onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
+    const name = dataset.name;
+    this.log(name); // the name must be an identifier
     const staged: StagedFile[] = [];
     try {
       let schema = (await this.log(name).latest())?.manifest.schema ?? null;

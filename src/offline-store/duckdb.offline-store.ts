@@ -8,7 +8,10 @@ import { historicalSql, prepareViews, writeResult } from './duckdb-retrieval';
 import { loadSpine } from './duckdb-spine';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ROW_ID, SPINE } from './point-in-time-sql';
-import { createSchemas, readViewState } from './duckdb-views';
+import { assertMaterialized, createSchemas, readViewState } from './duckdb-views';
+import { tableName } from './offline-sql';
+import { EVENT_TIMESTAMP } from '../core/definitions';
+import { quoteIdent } from '../core/identifiers';
 import {
   HistoricalColumns,
   HistoricalQuery,
@@ -91,6 +94,21 @@ export class DuckDbOfflineStore extends OfflineStore {
 
   async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options: { withMatchTimestamps?: boolean } = {}): Promise<ResultFile> {
     return this.session(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false), format, path));
+  }
+
+  async viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string): Promise<number> {
+    return this.session(async (c) => {
+      await assertMaterialized(c, [view]);
+      // COPY takes no bound parameters; the bounds are our own integers, not text.
+      const bounds = [
+        ...(window.start === undefined ? [] : [`${EVENT_TIMESTAMP} >= make_timestamp(${window.start.toString()}::BIGINT)`]),
+        ...(window.end === undefined ? [] : [`${EVENT_TIMESTAMP} <= make_timestamp(${window.end.toString()}::BIGINT)`]),
+      ];
+      const columns = [...view.joinKeys.map((k) => quoteIdent(k.name)), EVENT_TIMESTAMP, ...view.def.features.map((f) => quoteIdent(f.name))];
+      const where = bounds.length ? `WHERE ${bounds.join(' AND ')}` : '';
+      const result = await c.run(`COPY (SELECT ${columns.join(', ')} FROM ${tableName(view)} ${where} ORDER BY ${EVENT_TIMESTAMP}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      return result.rowsChanged;
+    });
   }
 
   /** A connection with the schemas in place (created once per process). */

@@ -161,4 +161,11 @@ export abstract class OfflineStore {
    * `withMatchTimestamps`, per view a column `__ts_<i>` holds the matched row's event time.
    */
   abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options?: { withMatchTimestamps?: boolean }): Promise<ResultFile>;
+
+  /**
+   * The view's stored rows with event time in [start, end] (open ends unbounded) — join keys,
+   * event_timestamp and features, typed as declared — written to a Parquet file; returns the
+   * row count. Throws FEATURE_VIEW_NOT_MATERIALIZED like the join.
+   */
+  abstract viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string): Promise<number>;
 }

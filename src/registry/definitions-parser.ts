@@ -1,6 +1,8 @@
 import { FieldIssue, FieldReader } from '../common/field-reader';
+import { ValidationFailedError } from '../common/errors';
 import { parseYaml } from '../common/yaml-file';
-import { DatasetDef, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef } from '../core/definitions';
+import { parseSkewSpec } from '../core/skew/skew-spec';
+import { DatasetDef, DRIFT_METHODS, DriftMethod, DriftOverride, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef, SkewCheckDef } from '../core/definitions';
 import { parseDurationSeconds } from '../core/duration';
 import { isIdentifier } from '../core/identifiers';
 import { isValueType, VALUE_TYPES, ValueType } from '../core/value-types';
@@ -17,13 +19,14 @@ export interface ParsedFile {
   featureViews: Located<FeatureViewDef>[];
   featureServices: Located<FeatureServiceDef>[];
   pushSources: Located<PushSourceDef>[];
+  skewChecks: Located<SkewCheckDef>[];
 }
 
-const SECTIONS = ['entities', 'datasets', 'feature_views', 'feature_services', 'push_sources'];
+const SECTIONS = ['entities', 'datasets', 'feature_views', 'feature_services', 'push_sources', 'skew_checks'];
 
 /** Reads the definitions of one YAML file; shape problems are added to `issues`, never thrown. */
 export function parseDefinitionsFile(file: string, text: string, issues: FieldIssue[]): ParsedFile {
-  const parsed: ParsedFile = { entities: [], datasets: [], featureViews: [], featureServices: [], pushSources: [] };
+  const parsed: ParsedFile = { entities: [], datasets: [], featureViews: [], featureServices: [], pushSources: [], skewChecks: [] };
   const yaml = parseYaml(file, text, issues);
   if (!yaml || yaml.value === null || yaml.value === undefined) return parsed;
   const root = FieldReader.root(yaml.source, yaml.value, issues);
@@ -34,6 +37,7 @@ export function parseDefinitionsFile(file: string, text: string, issues: FieldIs
   for (const at of root.objectList('feature_views')) collect(parsed.featureViews, readFeatureView(at), at);
   for (const at of root.objectList('feature_services')) collect(parsed.featureServices, readFeatureService(at), at);
   for (const at of root.objectList('push_sources')) collect(parsed.pushSources, readPushSource(at), at);
+  for (const at of root.objectList('skew_checks')) collect(parsed.skewChecks, readSkewCheck(at), at);
   return parsed;
 }
 
@@ -103,7 +107,7 @@ function readDataset(at: FieldReader): DatasetDef | undefined {
 }
 
 function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
-  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'description']);
+  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'drift', 'description']);
   const name = readName(at);
   const entities = at.stringList('entities', true);
   if (entities?.length === 0) at.issue('must name at least one entity', 'entities');
@@ -120,8 +124,22 @@ function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
     features,
     online: at.boolean('online', true),
     incremental: readIncremental(at),
+    drift: readDrift(at),
     description: at.string('description'),
   };
+}
+
+function readDrift(at: FieldReader): DriftOverride | undefined {
+  const drift = at.object('drift');
+  if (!drift) return undefined;
+  drift.rejectUnknown(['method', 'threshold']);
+  const method = drift.string('method');
+  if (method !== undefined && !(DRIFT_METHODS as readonly string[]).includes(method)) {
+    drift.issue(`must be one of ${DRIFT_METHODS.join(', ')}`, 'method');
+  }
+  const threshold = drift.value.threshold;
+  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold > 0))) drift.issue('must be a positive number', 'threshold');
+  return { method: method as DriftMethod | undefined, threshold: typeof threshold === 'number' ? threshold : undefined };
 }
 
 function readIncremental(at: FieldReader): 'entities' | 'full' {
@@ -161,12 +179,45 @@ function readFeatures(at: FieldReader): FeatureDef[] | undefined {
 }
 
 function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
-  at.rejectUnknown(['name', 'features', 'description']);
+  at.rejectUnknown(['name', 'features', 'description', 'logging']);
   const name = readName(at);
   const features = at.stringList('features', true);
   if (features?.length === 0) at.issue('must list at least one feature or feature view', 'features');
+  const logging = at.object('logging');
+  logging?.rejectUnknown(['sample_rate']);
+  const rate = logging?.value.sample_rate;
+  if (logging && (typeof rate !== 'number' || rate < 0 || rate > 1)) logging.issue('must be a number from 0 to 1', 'sample_rate');
   if (!name || !features?.length) return undefined;
-  return { name, features, description: at.string('description') };
+  return { name, features, description: at.string('description'), logging: typeof rate === 'number' ? { sampleRate: rate } : undefined };
+}
+
+function readSkewCheck(at: FieldReader): SkewCheckDef | undefined {
+  const name = readName(at);
+  const everySeconds = durationField(at, 'every', true);
+  const { name: _name, every: _every, description, ...spec } = at.value;
+  try {
+    parseSkewSpec(spec);
+  } catch (error) {
+    if (!(error instanceof ValidationFailedError)) throw error;
+    const field = (error.details as { field?: string } | undefined)?.field;
+    at.issue(error.message.replace(/^[^:]*: /, ''), field?.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter(Boolean)).map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
+  }
+  if (!name || everySeconds === undefined) return undefined;
+  return { name, everySeconds, spec, description: typeof description === 'string' ? description : undefined };
+}
+
+function durationField(at: FieldReader, field: string, required: boolean): number | undefined {
+  const text = at.scalarText(field);
+  if (text === undefined) {
+    if (required) at.issue('is required', field);
+    return undefined;
+  }
+  const seconds = parseDurationSeconds(text);
+  if (!seconds) {
+    at.issue(`invalid duration ${JSON.stringify(text)} (a whole number followed by s, m, h, d or w)`, field);
+    return undefined;
+  }
+  return seconds;
 }
 
 function readPushSource(at: FieldReader): PushSourceDef | undefined {

@@ -1,4 +1,5 @@
-import { CREATED_TIMESTAMP, DatasetDef, Definitions, EntityDef, EVENT_TIMESTAMP, FeatureViewDef, JoinKeyDef } from '../core/definitions';
+import { CREATED_TIMESTAMP, DatasetDef, Definitions, EntityDef, EVENT_TIMESTAMP, FeatureViewDef, JoinKeyDef, SkewCheckDef } from '../core/definitions';
+import { parseSkewSpec, SkewSpec } from '../core/skew/skew-spec';
 import { Located, ParsedFile } from './definitions-parser';
 
 /**
@@ -12,6 +13,8 @@ export function assembleDefinitions(project: string, files: ParsedFile[]): Defin
   const views = unique(files.flatMap((f) => f.featureViews), 'feature view');
   const services = unique(files.flatMap((f) => f.featureServices), 'feature service');
   const pushSources = unique(files.flatMap((f) => f.pushSources), 'push source');
+  const skewChecks = unique(files.flatMap((f) => f.skewChecks), 'skew check');
+  for (const check of skewChecks) checkSkewRefs(check, services.map((x) => x.def.name), views.map((v) => v.def.name));
   checkJoinKeyTypes(entities);
   for (const view of views) checkView(view, entities, datasets.map((d) => d.def));
   for (const service of services) checkServiceRefs(service.def.features, views.map((v) => v.def), service.at.issue.bind(service.at));
@@ -27,6 +30,7 @@ export function assembleDefinitions(project: string, files: ParsedFile[]): Defin
     featureViews: byName(views.map((v) => v.def)),
     featureServices: byName(services.map((s) => s.def)),
     pushSources: byName(pushSources.map((p) => p.def)),
+    skewChecks: byName(skewChecks.map((c) => c.def)),
   };
 }
 
@@ -96,4 +100,20 @@ export function checkServiceRefs(refs: string[], views: FeatureViewDef[], issue:
 
 function byName<T extends { name: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A declared skew check may only name feature services and views that exist (training sets and datasets are checked when it runs). */
+function checkSkewRefs({ def, at }: Located<SkewCheckDef>, services: string[], views: string[]): void {
+  let spec: SkewSpec;
+  try {
+    spec = parseSkewSpec(def.spec);
+  } catch {
+    return; // already reported by the parser
+  }
+  for (const [field, side] of [['reference', spec.reference], ['current', spec.current]] as const) {
+    if (side?.kind === 'serving_logs' && !services.includes(side.featureService)) {
+      at.issue(`unknown feature service ${JSON.stringify(side.featureService)}`, [field, 'serving_logs', 'feature_service']);
+    }
+    if (side?.kind === 'feature_view' && !views.includes(side.name)) at.issue(`unknown feature view ${JSON.stringify(side.name)}`, [field, 'feature_view', 'name']);
+  }
 }

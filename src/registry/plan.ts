@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Definitions } from '../core/definitions';
 
-export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service' | 'push_source';
+export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service' | 'push_source' | 'skew_check';
 
 export interface PlannedChange {
   kind: ObjectKind;
@@ -25,6 +25,7 @@ const KINDS: [ObjectKind, keyof Omit<Definitions, 'project'>][] = [
   ['feature_view', 'featureViews'],
   ['feature_service', 'featureServices'],
   ['push_source', 'pushSources'],
+  ['skew_check', 'skewChecks'],
 ];
 
 /** Hash of the canonical JSON form; definitions are kept sorted by name, so order in files is irrelevant. */
@@ -37,7 +38,7 @@ export function diffDefinitions(current: Definitions | null, next: Definitions):
   const changes: PlannedChange[] = [];
   for (const [kind, key] of KINDS) {
     const before = new Map((current?.[key] ?? []).map((item) => [item.name, item as unknown as Record<string, unknown>]));
-    const after = new Map(next[key].map((item) => [item.name, item as unknown as Record<string, unknown>]));
+    const after = new Map((next[key] ?? []).map((item) => [item.name, item as unknown as Record<string, unknown>]));
     for (const [name, item] of after) {
       const old = before.get(name);
       if (!old) changes.push({ kind, name, action: 'create', fields: [] });

@@ -25,9 +25,16 @@ export function toRegistryBody(r: RegistryVersion) {
       features: v.features,
       online: v.online,
       incremental: v.incremental,
+      drift: v.drift,
       description: v.description,
     })),
-    feature_services: r.featureServices,
+    feature_services: r.featureServices.map((s) => ({
+      name: s.name,
+      features: s.features,
+      logging: s.logging && { sample_rate: s.logging.sampleRate },
+      description: s.description,
+    })),
     push_sources: r.pushSources ?? [],
+    skew_checks: (r.skewChecks ?? []).map((c) => ({ name: c.name, every: formatDuration(c.everySeconds), ...c.spec, description: c.description })),
   };
 }

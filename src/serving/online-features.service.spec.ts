@@ -1,5 +1,7 @@
-import { testCatalog } from '../../test/support/catalog';
-import { InMemoryOnlineStore } from '../../test/support/fakes';
+import { testCatalog, testDefinitions } from '../../test/support/catalog';
+import { CollectingLogSink, InMemoryOnlineStore } from '../../test/support/fakes';
+import { FeatureLogger } from '../monitoring/logging/feature-logger';
+import { Metrics } from '../monitoring/metrics/metrics';
 import { AppConfig } from '../config/app-config';
 import { encodeEntityKey } from '../core/entity-key';
 import { onlineResponseJson } from '../core/online-response';
@@ -8,10 +10,14 @@ import { RegistryService } from '../registry/registry.service';
 import { OnlineFeaturesService } from './online-features.service';
 
 describe('OnlineFeaturesService (fake online store)', () => {
-  const catalog = testCatalog();
+  const definitions = testDefinitions();
+  definitions.featureServices[0].logging = { sampleRate: 1 };
+  const catalog = testCatalog(definitions);
   const store = new InMemoryOnlineStore();
-  const config = AppConfig.of({ limits: { maxOnlineRows: 100 } } as AppConfig);
-  const service = new OnlineFeaturesService(config, { catalog: async () => catalog } as unknown as RegistryService, store);
+  const config = AppConfig.of({ limits: { maxOnlineRows: 100 }, monitoring: { logFlushSeconds: 60, logFlushRows: 1000, logBufferRows: 1000 } } as AppConfig);
+  const sink = new CollectingLogSink();
+  const logger = new FeatureLogger(config, sink, new Metrics());
+  const service = new OnlineFeaturesService(config, { catalog: async () => catalog } as unknown as RegistryService, store, logger);
   const hour = 3_600_000_000n;
   const now = nowMicros();
 
@@ -60,5 +66,24 @@ describe('OnlineFeaturesService (fake online store)', () => {
     await expect(service.get({ features: ['zone_stats:demand'], entities: { city: Array(101).fill('a'), zone: Array(101).fill(1) } })).rejects.toMatchObject({
       code: 'INVALID_ENTITY_KEYS',
     });
+  });
+
+  it('logs what a logged feature service served, as served, and nothing for plain feature lists', async () => {
+    await service.get({ features: ['zone_stats:demand'], entities: { city: ['berlin'], zone: [7] } });
+    const response = await service.get({ featureService: 'all', entities: { driver_id: [1, 2], city: ['berlin', 'x'], zone: [7, 7] } });
+    await logger.flush();
+    expect(sink.batches).toHaveLength(1);
+    const [{ shape, rows }] = sink.batches;
+    expect(shape.dataset.name).toMatch(/^_log_all_[0-9a-f]{8}$/);
+    expect(shape.keys.map((k) => k.name)).toEqual(['driver_id', 'city', 'zone']);
+    expect(rows).toHaveLength(2);
+    const rating = shape.features.findIndex((f) => f.column === 'served__driver_stats__rating');
+    const demand = shape.features.findIndex((f) => f.column === 'served__zone_stats__demand');
+    expect(rows.map((r) => r.keys)).toEqual([[1n, 'berlin', 7], [2n, 'x', 7]]);
+    expect(rows.map((r) => [r.values[rating], r.statuses[rating]])).toEqual([[4.5, 'PRESENT'], [null, 'OUTSIDE_MAX_AGE']]);
+    expect(rows.map((r) => [r.values[demand], r.statuses[demand]])).toEqual([[0.25, 'PRESENT'], [null, 'NOT_FOUND']]);
+    expect(rows[0].requestId).toBe(rows[1].requestId);
+    const served = response.results[response.metadata.feature_names.indexOf('rating')];
+    expect(served.values).toEqual([4.5, null]);
   });
 });

@@ -6,7 +6,8 @@ import { buildOnlineResponse, entityKeysFor, OnlineFeaturesResponse, writeOnline
 import { OnlineRecord } from '../core/online-record';
 import { EntityRows } from '../core/entity-rows';
 import { FeatureSelection } from '../core/feature-selection';
-import { nowMicros } from '../core/timestamp';
+import { Micros, nowMicros } from '../core/timestamp';
+import { FeatureLogger } from '../monitoring/logging/feature-logger';
 import { OnlineStore } from '../online-store/online-store';
 import { RegistryService } from '../registry/registry.service';
 
@@ -23,20 +24,22 @@ export class OnlineFeaturesService {
     private readonly config: AppConfig,
     private readonly registry: RegistryService,
     private readonly store: OnlineStore,
+    private readonly logger: FeatureLogger,
   ) {}
 
   async get(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-    const { rows, selection, records } = await this.read(request);
-    return buildOnlineResponse(rows, selection, records, nowMicros());
+    const { rows, selection, records, now } = await this.read(request);
+    return buildOnlineResponse(rows, selection, records, now);
   }
 
   /** The same answer as `get`, written straight to JSON text (the HTTP hot path). */
   async getJson(request: OnlineFeaturesRequest): Promise<string> {
-    const { rows, selection, records } = await this.read(request);
-    return writeOnlineResponseJson(rows, selection, records, nowMicros());
+    const { rows, selection, records, now } = await this.read(request);
+    return writeOnlineResponseJson(rows, selection, records, now);
   }
 
-  private async read(request: OnlineFeaturesRequest): Promise<{ rows: EntityRows; selection: FeatureSelection; records: (OnlineRecord | null)[][] }> {
+  /** Reads the vectors and hands the answer to feature logging (which only keeps a reference). */
+  private async read(request: OnlineFeaturesRequest): Promise<{ rows: EntityRows; selection: FeatureSelection; records: (OnlineRecord | null)[][]; now: Micros }> {
     const catalog = await this.registry.catalog();
     const selection = resolveSelectionCached(catalog, request);
     const rows = parseEntityRows(request.entities, selection.joinKeys, { withTimestamps: false, maxRows: this.config.limits.maxOnlineRows });
@@ -44,6 +47,8 @@ export class OnlineFeaturesService {
       catalog.project,
       selection.views.map(({ view }) => ({ view, entityKeys: entityKeysFor(rows, view.joinKeys.map((k) => k.name)) })),
     );
-    return { rows, selection, records };
+    const now = nowMicros();
+    this.logger.record(catalog, request.featureService, selection, rows, records, now);
+    return { rows, selection, records, now };
   }
 }

@@ -1,3 +1,5 @@
+import { LogRow, LogShape } from '../../src/monitoring/logging/feature-log';
+import { LogSink } from '../../src/monitoring/logging/log-sink';
 import { ObjectStore } from '../../src/lake/object-store';
 import { ResolvedView } from '../../src/core/catalog';
 import { orderPrefix, OnlineRecord } from '../../src/core/online-record';
@@ -63,4 +65,18 @@ export class InMemoryOnlineStore extends OnlineStore {
     return requests.map(({ view, entityKeys }) => entityKeys.map((k) => (k === null ? null : this.records.get(recordKey(project, view, k)) ?? null)));
   }
   async ping() {}
+}
+
+/** Keeps every appended batch; `failNext` makes the next append throw (a lake outage). */
+export class CollectingLogSink extends LogSink {
+  batches: { shape: LogShape; rows: LogRow[] }[] = [];
+  failNext = 0;
+
+  async append(shape: LogShape, rows: LogRow[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('lake unreachable');
+    }
+    this.batches.push({ shape, rows });
+  }
 }
