@@ -5,9 +5,11 @@
  * 100 × 50, wrk measures peak requests/s and p50/p99 latency of featurelake's
  * /get-online-features against a bare Node http + ioredis server doing the same Redis reads and
  * returning the same JSON (bench/baseline-online-server.js), in the same run, alternating.
- * Then p50/p99 of 1 × 50 at half of featurelake's peak rate (hey, rate-limited).
+ * Then p50/p99 of 1 × 50 at half of featurelake's peak rate (hey, rate-limited). Last, the cost
+ * of feature logging: the same 1 × 50 request through a service that logs every vector
+ * (sample_rate 1.0) against one that logs nothing, on the same server, alternating.
  *
- * Usage: npm run build && node bench/online-serving.js [--seconds 5] [--rounds 3]
+ * Usage: npm run build && node bench/online-serving.js [--seconds 5] [--rounds 3] [--only-logging]
  * Needs: redis-server, wrk and hey (apt-get install wrk hey); taskset (util-linux) for pinning.
  */
 const { mkdtempSync, readFileSync, readdirSync, rmSync } = require('node:fs');
@@ -22,6 +24,7 @@ const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[arg
 const SECONDS = option('seconds', 5);
 const ROUNDS = option('rounds', 3);
 const USERS = 10000;
+const ONLY_LOGGING = args.includes('--only-logging');
 
 const SCENARIOS = [
   { name: '1 entity × 10 features', body: { feature_service: 'fs10', entities: { user_id: [4242] } } },
@@ -49,6 +52,7 @@ async function main() {
     children.push(await startHttp(process.execPath, [path.join(__dirname, 'baseline-online-server.js'), new URL(base.url).port, redis.url, 'bench', registryFile], {}, base.url));
 
     for (const scenario of SCENARIOS) await assertSameAnswer(scenario, ours, base);
+    if (ONLY_LOGGING) return await loggingCost(ours);
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
     console.log(`load: wrk -t1 -c50, ${ROUNDS} rounds of ${SECONDS} s per server and scenario, alternating; medians`);
     console.log(HAS_TASKSET ? 'pinning: servers on core 0; Redis, wrk and hey on core 1\n' : 'pinning: none (no taskset)\n');
@@ -79,11 +83,46 @@ async function main() {
       `\n1 × 50 at half of featurelake's peak (${rate} req/s, hey -c4 rate-limited, 3 × 10 s, median): featurelake p50 ${oursAtRate.p50.toFixed(2)} ms, p99 ${oursAtRate.p99.toFixed(2)} ms` +
         ` | baseline p50 ${baseAtRate.p50.toFixed(2)} ms, p99 ${baseAtRate.p99.toFixed(2)} ms (errors: ${oursAtRate.errors + baseAtRate.errors})`,
     );
+    await loggingCost(ours);
   } finally {
     for (const child of children) await stop(child);
     await stop(redis.child);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Feature logging's cost: 1 × 50 through fs50_logged (every vector logged, flushed to the lake as
+ * Parquet by the same process) against fs50 (not logged), alternating rounds on one server; then
+ * both at the same fixed rate. The logged row count is read from /metrics, so the work is real.
+ */
+async function loggingCost(server) {
+  const plain = { feature_service: 'fs50', entities: { user_id: [4242] } };
+  const logged = { feature_service: 'fs50_logged', entities: { user_id: [4242] } };
+  const url = `${server.url}/get-online-features`;
+  for (const body of [plain, logged]) wrk(url, body, { seconds: 1 }); // warm-up
+  const runs = { plain: [], logged: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.plain.push(wrk(url, plain, { seconds: SECONDS }));
+    runs.logged.push(wrk(url, logged, { seconds: SECONDS }));
+  }
+  const m = (list, key) => median(list.map((r) => r[key]));
+  console.log(
+    `\nfeature logging, 1 × 50 at peak (wrk -c50, ${ROUNDS} × ${SECONDS} s, medians): not logged ${fmt(m(runs.plain, 'rps'))} req/s (p50 ${m(runs.plain, 'p50').toFixed(2)} ms, p99 ${m(runs.plain, 'p99').toFixed(2)} ms)` +
+      ` | every vector logged ${fmt(m(runs.logged, 'rps'))} req/s (p50 ${m(runs.logged, 'p50').toFixed(2)} ms, p99 ${m(runs.logged, 'p99').toFixed(2)} ms) | ratio ${(m(runs.logged, 'rps') / m(runs.plain, 'rps')).toFixed(2)}×`,
+  );
+  const rate = Math.round(m(runs.plain, 'rps') / 2);
+  const plainAtRate = median3(() => fixedRate(url, plain, { rate, seconds: 10 }));
+  const loggedAtRate = median3(() => fixedRate(url, logged, { rate, seconds: 10 }));
+  console.log(
+    `feature logging at ${rate} req/s (hey -c4, 3 × 10 s, median): not logged p50 ${plainAtRate.p50.toFixed(2)} ms, p99 ${plainAtRate.p99.toFixed(2)} ms` +
+      ` | logged p50 ${loggedAtRate.p50.toFixed(2)} ms, p99 ${loggedAtRate.p99.toFixed(2)} ms (errors: ${plainAtRate.errors + loggedAtRate.errors})`,
+  );
+  // A fresh connection: a pooled one may have been closed by the server while the load ran.
+  const metrics = await (await fetch(`${server.url}/metrics`, { keepalive: false }).catch(() => fetch(`${server.url}/metrics`))).text();
+  const rows = /featurelake_feature_log_rows_total\{feature_service="fs50_logged"\} (\d+)/.exec(metrics)?.[1] ?? '0';
+  const dropped = /featurelake_feature_log_dropped_rows_total\{feature_service="fs50_logged"\} (\d+)/.exec(metrics)?.[1] ?? '0';
+  console.log(`rows written to the feature log so far: ${Number(rows).toLocaleString('en-US')} (dropped: ${dropped}; the rest are still buffered)`);
 }
 
 /** Runs a fixed-rate measurement three times and keeps the run with the median p99. */

@@ -22,7 +22,9 @@ function writeRepo(dir, { redisUrl, ttl = '7d', cluster = false }) {
     `entities:\n  - name: user\n    join_keys: [user_id]\n    value_type: int64\n` +
       `datasets:\n  - name: events\n    timestamp_field: ts\n` +
       `feature_views:\n${views.join('\n')}\n` +
-      `feature_services:\n  - name: fs10\n    features: [v1]\n  - name: fs50\n    features: [v1, v2, v3, v4, v5]\n`,
+      `feature_services:\n  - name: fs10\n    features: [v1]\n  - name: fs50\n    features: [v1, v2, v3, v4, v5]\n` +
+      // The same 50 features with every served vector logged: the feature-logging cost scenario.
+      `  - name: fs50_logged\n    features: [v1, v2, v3, v4, v5]\n    logging: { sample_rate: 1.0 }\n`,
   );
   return repo;
 }

@@ -146,22 +146,3 @@ function valueJson(value: Value): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return JSON.stringify(value);
 }
-
-/** Per output column, the served values in memory form (null when not PRESENT) and statuses: what feature logging records. */
-export function servedColumns(selection: FeatureSelection, records: (OnlineRecord | null)[][], now: Micros): { values: Value[]; statuses: FieldStatus[] }[] {
-  const states = selection.views.map(({ view }, i) => recordStates(records[i], view.def.ttlSeconds, now));
-  return selection.columns.map((column) => {
-    const viewIndex = selection.views.findIndex((v) => v.view.def.name === column.viewName);
-    const featureIndex = selection.views[viewIndex].view.def.features.indexOf(column.feature);
-    const values: Value[] = [];
-    const statuses: FieldStatus[] = [];
-    records[viewIndex].forEach((record, row) => {
-      const state = states[viewIndex][row];
-      const value = state.status === 'FOUND' ? (record as OnlineRecord).values[featureIndex] : null;
-      const status: FieldStatus = state.status !== 'FOUND' ? state.status : value === null ? 'NULL_VALUE' : 'PRESENT';
-      values.push(status === 'PRESENT' ? value : null);
-      statuses.push(status);
-    });
-    return { values, statuses };
-  });
-}

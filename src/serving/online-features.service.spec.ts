@@ -79,9 +79,11 @@ describe('OnlineFeaturesService (fake online store)', () => {
     expect(rows).toHaveLength(2);
     const rating = shape.features.findIndex((f) => f.column === 'served__driver_stats__rating');
     const demand = shape.features.findIndex((f) => f.column === 'served__zone_stats__demand');
+    const [drivers, zones] = ['driver_stats', 'zone_stats'].map((v) => shape.views.findIndex((s) => s.name === v));
+    expect(shape.views.map((v) => v.statusColumn)).toEqual(['status__driver_stats', 'status__zone_stats']);
     expect(rows.map((r) => r.keys)).toEqual([[1n, 'berlin', 7], [2n, 'x', 7]]);
-    expect(rows.map((r) => [r.values[rating], r.statuses[rating]])).toEqual([[4.5, 'PRESENT'], [null, 'OUTSIDE_MAX_AGE']]);
-    expect(rows.map((r) => [r.values[demand], r.statuses[demand]])).toEqual([[0.25, 'PRESENT'], [null, 'NOT_FOUND']]);
+    expect(rows.map((r) => [r.values[rating], r.statuses[drivers]])).toEqual([[4.5, 'PRESENT'], [null, 'OUTSIDE_MAX_AGE']]);
+    expect(rows.map((r) => [r.values[demand], r.statuses[zones]])).toEqual([[0.25, 'PRESENT'], [null, 'NOT_FOUND']]);
     expect(rows[0].requestId).toBe(rows[1].requestId);
     const served = response.results[response.metadata.feature_names.indexOf('rating')];
     expect(served.values).toEqual([4.5, null]);

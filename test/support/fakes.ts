@@ -1,4 +1,5 @@
-import { LogRow, LogShape } from '../../src/monitoring/logging/feature-log';
+import { LogShape } from '../../src/monitoring/logging/feature-log';
+import { featureValues, LogChunk, VIEW_STATUSES } from '../../src/monitoring/logging/log-buffer';
 import { LogSink } from '../../src/monitoring/logging/log-sink';
 import { ObjectStore } from '../../src/lake/object-store';
 import { ResolvedView } from '../../src/core/catalog';
@@ -67,16 +68,33 @@ export class InMemoryOnlineStore extends OnlineStore {
   async ping() {}
 }
 
-/** Keeps every appended batch; `failNext` makes the next append throw (a lake outage). */
+/** One logged row, flattened for assertions. */
+export interface FlatLogRow {
+  requestId: string;
+  keys: unknown[];
+  values: unknown[];
+  statuses: string[];
+}
+
+/** Keeps every appended batch (flattened to rows); `failNext` makes the next append throw (a lake outage). */
 export class CollectingLogSink extends LogSink {
-  batches: { shape: LogShape; rows: LogRow[] }[] = [];
+  batches: { shape: LogShape; rows: FlatLogRow[] }[] = [];
   failNext = 0;
 
-  async append(shape: LogShape, rows: LogRow[]): Promise<void> {
+  async append(shape: LogShape, chunks: LogChunk[]): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('lake unreachable');
     }
+    const rows = chunks.flatMap((chunk) => {
+      const values = chunk.features.map((_, f) => featureValues(chunk, f));
+      return Array.from({ length: chunk.rows }, (_, i) => ({
+        requestId: chunk.requestIds[i],
+        keys: chunk.keys.map((k) => k[i]),
+        values: values.map((v) => v[i]),
+        statuses: chunk.statuses.map((s) => VIEW_STATUSES[s[i]]),
+      }));
+    });
     this.batches.push({ shape, rows });
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import FilesystemStore from 's3rver/lib/stores/filesystem';
 import { freePort } from './free-port';
 
 export interface TestS3 {
@@ -19,6 +20,25 @@ export interface TestS3 {
  * gives `PUT` with `If-None-Match: *` the semantics AWS S3 and MinIO implement (412 when the
  * key exists, one winner among concurrent writers). Everything else is s3rver's own.
  */
+/**
+ * s3rver does not descend into a folder below a common prefix, so a "folder" whose objects all
+ * sit deeper (datasets/flights/data/x.parquet under datasets/) is missing from a delimited
+ * listing — unlike AWS S3 and MinIO. Delimited listings are derived from the full listing here.
+ */
+const listObjects = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function (this: FilesystemStore, bucket, options) {
+  const { delimiter, prefix = '', maxKeys = Infinity } = options;
+  if (!delimiter) return listObjects.call(this, bucket, options);
+  const all = await listObjects.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
+  const commonPrefixes = new Set<string>();
+  const objects = all.objects.filter((o) => {
+    const at = o.key.slice(prefix.length).indexOf(delimiter);
+    if (at !== -1) commonPrefixes.add(o.key.slice(0, prefix.length + at + 1));
+    return at === -1;
+  });
+  return { objects: objects.slice(0, maxKeys), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > maxKeys };
+};
+
 export async function startS3(bucket = 'featurelake-test'): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'fl-s3-'));
   const port = await freePort();

@@ -13,3 +13,20 @@ declare module 's3rver' {
     close(): Promise<void>;
   }
 }
+
+declare module 's3rver/lib/stores/filesystem' {
+  interface ListOptions {
+    delimiter?: string;
+    startAfter?: string;
+    prefix?: string;
+    maxKeys?: number;
+  }
+  interface ListResult {
+    objects: { key: string }[];
+    commonPrefixes: string[];
+    isTruncated: boolean;
+  }
+  export default class FilesystemStore {
+    listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+  }
+}

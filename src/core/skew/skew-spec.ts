@@ -51,6 +51,7 @@ export function parseSkewSpec(raw: unknown, at = ''): SkewSpec {
     fail(path(at, 'checks'), 'consistency compares served values with offline ones: current must be serving_logs');
   }
   if (!reference && checks.some((c) => c !== 'consistency')) fail(path(at, 'reference'), 'is required for distribution and schema checks');
+  if (checks.length === 0) fail(path(at, 'reference'), 'is required: without one, only serving_logs can be checked (for consistency)');
   const name = body.name === undefined ? undefined : identifier(body.name, path(at, 'name'));
   const webhook = body.webhook === undefined ? undefined : text(body.webhook, path(at, 'webhook'));
   if (webhook !== undefined && !/^https?:\/\/\S+$/.test(webhook)) fail(path(at, 'webhook'), 'must be an http(s) URL');

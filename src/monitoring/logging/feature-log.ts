@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DatasetDef, JoinKeyDef } from '../../core/definitions';
 import { FeatureSelection } from '../../core/feature-selection';
-import { FieldStatus } from '../../core/online-status';
-import { Micros } from '../../core/timestamp';
-import { Value, ValueType } from '../../core/value-types';
+import { ValueType } from '../../core/value-types';
 
 /** A column of a feature log: typed like the feature (or key) it holds. */
 export interface LogColumn {
@@ -12,15 +10,19 @@ export interface LogColumn {
 }
 
 /**
- * The shape of a feature service's log: request id and time, the join keys, then per served
- * feature its value (`served__<view>__<feature>`, null unless PRESENT) and status
- * (`…__status`). One log dataset per service shape, so a changed service starts a new log.
+ * The shape of a feature service's log dataset: `request_id`, `request_time`, the join keys, per
+ * served feature its value (`served__<view>__<feature>`, null unless its view's row was PRESENT)
+ * and per view the row's status (`status__<view>`: PRESENT, NOT_FOUND or OUTSIDE_MAX_AGE; a null
+ * value of a PRESENT row was served as NULL_VALUE). One dataset per service shape, so a changed
+ * service starts a new log instead of breaking the old one's schema.
  */
 export interface LogShape {
   service: string;
   dataset: DatasetDef;
   keys: LogColumn[];
-  features: { column: string; view: string; feature: string; type: ValueType }[];
+  views: { name: string; statusColumn: string; ttlSeconds: number | null }[];
+  /** `viewIndex` and `featureIndex` locate the value in the online records of a served request. */
+  features: { column: string; view: string; feature: string; type: ValueType; viewIndex: number; featureIndex: number }[];
 }
 
 export const REQUEST_TIME = 'request_time';
@@ -31,17 +33,17 @@ export function servedColumn(view: string, feature: string): string {
 }
 
 export function logShape(service: string, selection: FeatureSelection): LogShape {
-  const features = selection.columns.map((c) => ({ column: servedColumn(c.viewName, c.feature.name), view: c.viewName, feature: c.feature.name, type: c.feature.type }));
+  const features = selection.columns.map((c) => {
+    const viewIndex = selection.views.findIndex((v) => v.view.def.name === c.viewName);
+    const featureIndex = selection.views[viewIndex].view.def.features.indexOf(c.feature);
+    return { column: servedColumn(c.viewName, c.feature.name), view: c.viewName, feature: c.feature.name, type: c.feature.type, viewIndex, featureIndex };
+  });
   const keys = selection.joinKeys.map((k: JoinKeyDef) => ({ name: k.name, type: k.type }));
-  const fingerprint = createHash('sha256').update(JSON.stringify({ keys, features })).digest('hex').slice(0, 8);
-  return { service, dataset: { name: `_log_${service}_${fingerprint}`, timestampField: REQUEST_TIME }, keys, features };
+  const views = selection.views.map(({ view }) => ({ name: view.def.name, statusColumn: `status__${view.def.name}`, ttlSeconds: view.def.ttlSeconds }));
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ keys, features: features.map((f) => [f.column, f.type]) }))
+    .digest('hex')
+    .slice(0, 8);
+  return { service, dataset: { name: `_log_${service}_${fingerprint}`, timestampField: REQUEST_TIME }, keys, views, features };
 }
 
-/** One logged row: an entity row of a served request. */
-export interface LogRow {
-  requestId: string;
-  requestTime: Micros;
-  keys: Value[];
-  values: Value[];
-  statuses: FieldStatus[];
-}

@@ -6,7 +6,9 @@ import { parseEntityRows } from '../../core/entity-rows';
 import { resolveSelection } from '../../core/feature-selection';
 import { nowMicros } from '../../core/timestamp';
 import { Metrics } from '../metrics/metrics';
+import { logShape } from './feature-log';
 import { FeatureLogger } from './feature-logger';
+import { featureValues, LOG_CHUNK_ROWS, LogBuffer } from './log-buffer';
 
 describe('FeatureLogger', () => {
   const definitions = testDefinitions();
@@ -87,5 +89,15 @@ describe('FeatureLogger', () => {
     log(logger, 'all', 2);
     await logger.beforeApplicationShutdown();
     expect(sink.batches.map((b) => b.rows.length)).toEqual([2]);
+  });
+
+  it('buffers rows column by column in chunks of DuckDB vector size', () => {
+    const buffer = new LogBuffer(logShape('all', selection));
+    const { rows, records } = served(3000);
+    buffer.add('r', now, rows, records);
+    expect(buffer.rows).toBe(3000);
+    expect(buffer.chunks.map((c) => c.rows)).toEqual([LOG_CHUNK_ROWS, 3000 - LOG_CHUNK_ROWS]);
+    expect(featureValues(buffer.chunks[1], 0).slice(0, 2)).toEqual([204.8, 204.9]);
+    expect(buffer.chunks[1].keys[1].slice(0, 2)).toEqual([2048, 2049]);
   });
 });

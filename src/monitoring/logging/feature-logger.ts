@@ -5,38 +5,23 @@ import { FeatureCatalog } from '../../core/catalog';
 import { EntityRows } from '../../core/entity-rows';
 import { FeatureSelection } from '../../core/feature-selection';
 import { OnlineRecord } from '../../core/online-record';
-import { servedColumns } from '../../core/online-response';
 import { Micros } from '../../core/timestamp';
 import { Metrics } from '../metrics/metrics';
-import { LogRow, logShape, LogShape } from './feature-log';
+import { logShape, LogShape } from './feature-log';
+import { LogBuffer } from './log-buffer';
 import { LogSink } from './log-sink';
-
-/** A served request as it was answered; turned into log rows only when flushed, off the request path. */
-interface ServedRequest {
-  requestId: string;
-  now: Micros;
-  rows: EntityRows;
-  records: (OnlineRecord | null)[][];
-  selection: FeatureSelection;
-}
-
-interface Pending {
-  shape: LogShape;
-  requests: ServedRequest[];
-  rows: number;
-}
 
 /**
  * Feature logging: the vectors served for feature services that declare `logging`, sampled per
- * request. `record` only keeps a reference to the answer (no copying, no I/O), so serving pays a
- * few hundred nanoseconds; rows leave for the lake in batches, on a timer, when enough have
+ * request. `record` copies the served values into a compact columnar buffer (no I/O, a
+ * microsecond or two); rows leave for the lake in batches — on a timer, when enough have
  * gathered, and before the application shuts down (nothing is lost on a graceful shutdown).
  * Memory is bounded: past `logBufferRows` rows waiting, requests are dropped and counted.
  */
 @Injectable()
 export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(FeatureLogger.name);
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, LogBuffer>();
   private readonly shapes = new WeakMap<FeatureSelection, LogShape>();
   private buffered = 0;
   private timer?: NodeJS.Timeout;
@@ -78,10 +63,12 @@ export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     const shape = this.shapeOf(featureService, selection);
-    const pending = this.pending.get(shape.dataset.name) ?? { shape, requests: [], rows: 0 };
-    this.pending.set(shape.dataset.name, pending);
-    pending.requests.push({ requestId: randomUUID(), now, rows, records, selection });
-    pending.rows += rows.rowCount;
+    let buffer = this.pending.get(shape.dataset.name);
+    if (!buffer) {
+      buffer = new LogBuffer(shape);
+      this.pending.set(shape.dataset.name, buffer);
+    }
+    buffer.add(randomUUID(), now, rows, records);
     this.buffered += rows.rowCount;
     this.bufferedGauge.set(this.buffered);
     if (this.buffered >= this.config.monitoring.logFlushRows) void this.flush();
@@ -99,19 +86,23 @@ export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async flushNow(): Promise<void> {
-    const batches = [...this.pending.values()];
+    const buffers = [...this.pending.values()];
     this.pending.clear();
-    for (const batch of batches) {
+    for (const buffer of buffers) {
       try {
-        await this.sink.append(batch.shape, batch.requests.flatMap(toLogRows));
-        this.loggedRows.inc({ feature_service: batch.shape.service }, batch.rows);
-        this.buffered -= batch.rows;
+        await this.sink.append(buffer.shape, buffer.chunks);
+        this.loggedRows.inc({ feature_service: buffer.shape.service }, buffer.rows);
+        this.buffered -= buffer.rows;
       } catch (error) {
         // The lake may be briefly unreachable: keep the rows (the buffer bound still holds) and retry next time.
         this.failedFlushes.inc();
-        this.logger.error(`feature log of ${batch.shape.service} not written (${batch.rows} rows kept for retry): ${(error as Error).message}`);
-        const newer = this.pending.get(batch.shape.dataset.name);
-        this.pending.set(batch.shape.dataset.name, { shape: batch.shape, requests: [...batch.requests, ...(newer?.requests ?? [])], rows: batch.rows + (newer?.rows ?? 0) });
+        this.logger.error(`feature log of ${buffer.shape.service} not written (${buffer.rows} rows kept for retry): ${(error as Error).message}`);
+        const newer = this.pending.get(buffer.shape.dataset.name);
+        if (newer) {
+          buffer.chunks.push(...newer.chunks);
+          buffer.rows += newer.rows;
+        }
+        this.pending.set(buffer.shape.dataset.name, buffer);
       }
     }
     this.bufferedGauge.set(this.buffered);
@@ -125,18 +116,4 @@ export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
     }
     return shape;
   }
-}
-
-/** One log row per entity row of a served request: keys in join-key order, values and statuses as served. */
-function toLogRows(request: ServedRequest): LogRow[] {
-  const { rows, selection, records, now, requestId } = request;
-  const columns = servedColumns(selection, records, now);
-  const keys = selection.joinKeys.map((key) => rows.columns.find((c) => c.key.name === key.name)?.values ?? []);
-  return Array.from({ length: rows.rowCount }, (_, row) => ({
-    requestId,
-    requestTime: now,
-    keys: keys.map((values) => values[row] ?? null),
-    values: columns.map((c) => c.values[row]),
-    statuses: columns.map((c) => c.statuses[row]),
-  }));
 }
