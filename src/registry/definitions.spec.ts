@@ -95,6 +95,23 @@ describe('feature repo definitions', () => {
     expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    incremental: sometimes') }).issues.join('\n')).toMatch(/incremental: must be entities or full/);
   });
 
+  it('reads logging, drift overrides and skew checks, locating their problems', () => {
+    const services = 'feature_services:\n  - name: s\n    features: [airport_daily]\n    logging: { sample_rate: 0.25 }\n';
+    const skew = (body: string) => `skew_checks:\n  - name: c\n    every: 1h\n${body}`;
+    const good = check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    drift: { method: psi, threshold: 0.2 }') + services + skew('    current: { serving_logs: { feature_service: s, last: 1h } }\n') });
+    expect(good.issues).toEqual([]);
+    expect(good.definitions.featureServices[0].logging).toEqual({ sampleRate: 0.25 });
+    expect(good.definitions.featureViews[0].drift).toEqual({ method: 'psi', threshold: 0.2 });
+    expect(good.definitions.skewChecks).toEqual([{ name: 'c', everySeconds: 3600, spec: { current: { serving_logs: { feature_service: 's', last: '1h' } } }, description: undefined }]);
+    const issues = (text: string) => check({ 'a.yaml': BASE + services + text }).issues.join('\n');
+    expect(issues(skew('    current: { serving_logs: { feature_service: nope } }\n'))).toMatch(/skew_checks\[0\]\.current\.serving_logs\.feature_service: unknown feature service "nope"/);
+    expect(issues(skew('    current: { serving_logs: { feature_service: s, last: soon } }\n'))).toMatch(/skew_checks\[0\]\.current\.serving_logs\.last: must be a duration .*\(line 24\)/);
+    expect(issues(skew('    current: { training_set: t }\n'))).toMatch(/skew_checks\[0\]\.reference: is required/);
+    expect(issues('skew_checks:\n  - name: c\n    current: { serving_logs: { feature_service: s } }\n')).toMatch(/skew_checks\[0\]\.every: is required/);
+    expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    drift: { method: guess }') }).issues.join('\n')).toMatch(/feature_views\[0\]\.drift\.method: must be one of ks, wasserstein/);
+    expect(check({ 'a.yaml': BASE + services.replace('0.25', '2') }).issues.join('\n')).toMatch(/feature_services\[0\]\.logging\.sample_rate: must be a number from 0 to 1/);
+  });
+
   it('accepts join keys with a type each', () => {
     const text = 'entities:\n  - name: trip\n    join_keys: [{ name: city, type: string }, { name: zone, type: int32 }]\n';
     const { issues, definitions } = check({ 'a.yaml': text });

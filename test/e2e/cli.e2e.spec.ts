@@ -75,6 +75,24 @@ describe('featurelake CLI', () => {
     ]);
   });
 
+  it('runs skew checks: a table, an HTML report, stored results, and exit status 1 when a check fails', () => {
+    const passing = run('skew', 'run', '--reference', 'feature-view:airport_daily', '--current', 'feature-view:airport_daily', '--checks', 'distribution,schema');
+    expect(passing.stderr).toBe('');
+    expect(passing.status).toBe(0);
+    expect(passing.stdout).toMatch(/Skew check \S+: PASSED — distribution 0\/2 drifted, schema passed/);
+    expect(passing.stdout).toMatch(/airport_daily:avg_delay\s+\w+ 1\.00\s+ok/);
+    const report = join(dir, 'schema.html');
+    const failing = run('skew', 'run', '--name', 'schema_demo', '--reference', 'dataset:flights', '--current', 'dataset:airports', '--checks', 'schema', '--html', report);
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toMatch(/FAILED — schema 11 issue\(s\)/);
+    expect(failing.stdout).toMatch(/delay\s+missing_in_current/);
+    expect(readFileSync(report, 'utf8')).toContain('<h2>Schema');
+    const id = /(\d{8}T\d{6}Z-[0-9a-f]{6})\s+schema_demo\s+failed/.exec(run('skew', 'list', '--name', 'schema_demo').stdout)?.[1];
+    expect(JSON.parse(run('skew', 'show', id as string, '--json').stdout)).toMatchObject({ id, name: 'schema_demo', status: 'failed' });
+    expect(run('skew', 'run', '--current', 'warehouse:x').stderr).toMatch(/^error \[VALIDATION_FAILED\]: --current: unknown side kind "warehouse"/);
+    expect(run('skew', 'declared', 'nope').stderr).toMatch(/^error \[SKEW_CHECK_NOT_FOUND\]/);
+  });
+
   it('fails with a stable code and exit status 1 on bad input', () => {
     const missing = run('ingest', 'nope', join(dir, 'flights.csv'));
     expect(missing.status).toBe(1);
