@@ -127,11 +127,19 @@ describe('featurelake CLI', () => {
     expect(locked.stderr).toContain(`is held open by the featurelake server at ${url} (pid ${server.pid}); send this request to its HTTP API`);
     expect(run('ingest', 'flights', join(dir, 'flights.csv')).stdout).toContain('as snapshot 2');
     expect(run('apply').status).toBe(0);
+    // delay_model logs what it serves; the log is still in memory (30 s flushes) when SIGTERM comes.
+    const served = await fetch(`${url}/get-online-features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ feature_service: 'delay_model', entities: { airport: ['ORD', 'ATL', 'ZZZ'], origin: ['ORD', 'ATL', 'ZZZ'], destination: ['LGA', 'LAX', 'YYY'] } }),
+    });
+    expect(served.status).toBe(200);
     const stateDir = join(dir, '.featurelake');
     expect(existsSync(join(stateDir, 'server.json'))).toBe(true);
-    await stopServer(server);
+    expect(await stopServer(server)).toBe(0);
     server = undefined;
     expect(existsSync(join(stateDir, 'server.json'))).toBe(false);
+    expect(run('datasets').stdout).toMatch(/_log_delay_model_[0-9a-f]{8}\s+1\s+3\s/);
     expect(run('materialize', '2001-01-01', '2001-01-05').status).toBe(0);
   });
 });
