@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { featureCommands } from './cli/commands/features.commands';
+import { keysCommands } from './cli/commands/keys.commands';
 import { lakeCommands } from './cli/commands/lake.commands';
 import { materializeCommands } from './cli/commands/materialize.commands';
 import { registryCommands } from './cli/commands/registry.commands';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   featureCommands(program, globals);
   trainingSetCommands(program, globals);
   skewCommands(program, globals);
+  keysCommands(program);
   serveCommand(program, globals);
   return program;
 }

@@ -1,14 +1,22 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
+import { registerAuthHook } from './auth/auth.hook';
 import { registerBodyParsers } from './common/fastify-body';
+import { HttpDrain } from './common/http-drain';
+import { createServerLogger, PinoNestLogger, registerRequestLogging, requestIdOf } from './common/logging';
 import { AppConfig } from './config/app-config';
+import { registerHttpMetrics } from './monitoring/metrics/http-metrics';
+import { Metrics } from './monitoring/metrics/metrics';
 import { SkewScheduler } from './monitoring/skew/skew-scheduler';
 
 export interface HttpAppOptions {
-  logger?: LogLevel[] | false;
+  /** false: no log at all (tests); otherwise JSON lines at the configured level. */
+  logger?: false;
 }
 
 /**
@@ -18,19 +26,40 @@ export interface HttpAppOptions {
  */
 export async function createHttpApp(config: AppConfig, options: HttpAppOptions = {}): Promise<INestApplication> {
   // skipMiddie: featurelake uses no Express-style middleware, and middie's hook costs every request.
-  const adapter = new FastifyAdapter({ bodyLimit: config.limits.maxJsonBytes, routerOptions: { maxParamLength: 200 }, skipMiddie: true });
-  registerBodyParsers(adapter.getInstance());
+  const log = createServerLogger(options.logger === false ? 'silent' : config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }), // one line per request, at a level by status: registerRequestLogging
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    bodyLimit: config.limits.maxJsonBytes,
+    // A request not fully received in time gets 408 and its socket back: slow clients cannot pin connections.
+    requestTimeout: config.limits.requestTimeoutSeconds * 1000,
+    routerOptions: { maxParamLength: 200 },
+    skipMiddie: true,
+  });
+  const fastify = adapter.getInstance();
+  registerBodyParsers(fastify);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
-    logger: options.logger ?? ['warn', 'error'],
+    logger: new PinoNestLogger(log),
   });
   app.enableShutdownHooks();
+  // Hooks go on before routes exist (Nest registers them in init, Swagger in setup) so they cover all.
+  const authFailures = app.get(Metrics).counter('featurelake_auth_failures_total', 'Requests turned away for a missing or invalid API key', ['reason']);
+  app.get(HttpDrain).attach(fastify);
+  registerRequestLogging(fastify);
+  registerHttpMetrics(fastify, app.get(Metrics));
+  registerAuthHook(fastify, app.get(ApiKeyAuthenticator), (reason) => authFailures.inc({ reason }));
+  app.get(Metrics).collectProcessMetrics();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('featurelake')
       .setDescription("Feature store with its own data lake. /get-online-features, /materialize, /materialize-incremental and /health speak Feast's feature-server format.")
       .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (when keys are configured); X-API-Key works too' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

@@ -1,12 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
+import { HttpDrain } from './http-drain';
 import { TempFiles } from './temp-files';
 
-/** Scratch space shared by the modules that stage files (ingest uploads, retrieval results). */
+/** Scratch space shared by the modules that stage files (ingest uploads, retrieval results), and the HTTP drain on shutdown. */
 @Global()
 @Module({
-  providers: [{ provide: TempFiles, inject: [AppConfig], useFactory: (config: AppConfig) => new TempFiles(join(config.stateDir, 'tmp')) }],
-  exports: [TempFiles],
+  providers: [HttpDrain, { provide: TempFiles, inject: [AppConfig], useFactory: (config: AppConfig) => new TempFiles(join(config.stateDir, 'tmp')) }],
+  exports: [TempFiles, HttpDrain],
 })
 export class CommonModule {}

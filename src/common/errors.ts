@@ -56,6 +56,16 @@ export class InvalidWindowError extends DomainError {
   readonly status = 400;
 }
 
+// 401/403: who is asking, and whether they may.
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+  readonly status = 401;
+}
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+}
+
 // 404: something named does not exist.
 export class FeatureViewNotFoundError extends DomainError {
   readonly code = 'FEATURE_VIEW_NOT_FOUND';

@@ -1,3 +1,6 @@
+import { LogLevelName } from '../common/logging';
+import { ApiKeyDef } from '../core/access';
+
 /** Where the lake lives. Local: a folder. S3: a bucket and key prefix on any S3-compatible endpoint. */
 export type LakeLocation =
   | { kind: 'local'; rootDir: string; uri: string }
@@ -9,10 +12,20 @@ export type LakeLocation =
       endpoint?: string;
       region: string;
       forcePathStyle: boolean;
+      /** A request idle this long (connecting: a fifth of it) is abandoned and retried with backoff. */
+      timeoutMs: number;
       credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     };
 
-export type OnlineStoreConfig = { type: 'embedded'; path: string } | { type: 'redis'; url: string; cluster: boolean };
+export type OnlineStoreConfig =
+  | { type: 'embedded'; path: string }
+  | {
+      type: 'redis';
+      url: string;
+      cluster: boolean;
+      /** A command that has no answer after this long fails (ONLINE_STORE_UNAVAILABLE) rather than hang a request. */
+      timeoutMs: number;
+    };
 
 export interface Limits {
   /** Entity rows in one /get-online-features request. */
@@ -23,6 +36,13 @@ export interface Limits {
   maxJsonBytes: number;
   /** Bytes in one uploaded data file. */
   maxUploadBytes: number;
+  /** A request that has not been fully received after this long is answered 408 (slow clients cannot hold sockets). */
+  requestTimeoutSeconds: number;
+}
+
+/** API keys: auth is off while none is configured (the embedded local setup) and on as soon as one is. */
+export interface AuthConfig {
+  keys: ApiKeyDef[];
 }
 
 /** Feature logging: buffered in memory off the request path, flushed to the lake. */
@@ -52,6 +72,9 @@ export class AppConfig {
   registryRefreshSeconds!: number;
   limits!: Limits;
   monitoring!: MonitoringConfig;
+  auth!: AuthConfig;
+  /** The server's JSON log level. */
+  logLevel!: LogLevelName;
 
   static of(values: AppConfig): AppConfig {
     return Object.assign(new AppConfig(), values);

@@ -45,19 +45,19 @@ describe('loadConfig', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
     });
-    expect(config.online).toEqual({ type: 'redis', url: 'redis://10.0.0.1:6380', cluster: false });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://10.0.0.1:6380', cluster: false, timeoutMs: 1000 });
   });
 
   it('reads S3 options and a Redis online store from the file', () => {
-    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { endpoint: "http://minio:9000", region: eu-west-1, force_path_style: false }\nonline: { type: redis, url: "redis://r:6379" }\n');
+    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { endpoint: "http://minio:9000", region: eu-west-1, force_path_style: false }\nonline: { type: redis, url: "redis://r:6379", timeout_ms: 250 }\n');
     const config = loadConfig(repo, {});
     expect(config.lake).toMatchObject({ kind: 's3', bucket: 'bkt', prefix: '', region: 'eu-west-1', forcePathStyle: false });
-    expect(config.online).toEqual({ type: 'redis', url: 'redis://r:6379', cluster: false });
+    expect(config.online).toEqual({ type: 'redis', url: 'redis://r:6379', cluster: false, timeoutMs: 250 });
   });
 
   it('takes a Redis Cluster as comma-separated seed nodes', () => {
     write('project: p\nlake:\n  uri: file://lake\nonline: { type: redis, url: "redis://a:7000, redis://b:7001", cluster: true }\n');
-    expect(loadConfig(repo, {}).online).toEqual({ type: 'redis', url: 'redis://a:7000, redis://b:7001', cluster: true });
+    expect(loadConfig(repo, {}).online).toEqual({ type: 'redis', url: 'redis://a:7000, redis://b:7001', cluster: true, timeoutMs: 1000 });
     expect(loadConfig(repo, { FEATURELAKE_REDIS_CLUSTER: 'false' }).online).toMatchObject({ cluster: false });
   });
 
@@ -76,8 +76,40 @@ describe('loadConfig', () => {
       'lake.uri: must be file://PATH or s3://BUCKET/PREFIX, got "ftp://x" (line 3)',
       'online.type: must be embedded or redis, got "memcached" (line 5)',
       'project: must be an identifier (letters, digits, _) (line 1)',
-      'surprise: unknown field (allowed: project, lake, offline, online, registry, monitoring) (line 6)',
+      'surprise: unknown field (allowed: project, lake, offline, online, registry, monitoring, limits, auth, log_level) (line 6)',
     ]);
+  });
+
+  it('has no API keys by default, so the embedded setup needs none', () => {
+    write('project: p\nlake:\n  uri: file://lake\n');
+    expect(loadConfig(repo, {}).auth).toEqual({ keys: [] });
+  });
+
+  it('takes API key digests from the file and from FEATURELAKE_API_KEYS', () => {
+    const digest = 'ab'.repeat(32);
+    write(`project: p\nlake:\n  uri: file://lake\nauth:\n  keys:\n    - { name: ops, role: admin, sha256: "${digest.toUpperCase()}" }\n`);
+    expect(loadConfig(repo, { FEATURELAKE_API_KEYS: `serving:reader:${'cd'.repeat(32)}` }).auth.keys).toEqual([
+      { name: 'ops', role: 'admin', sha256: digest },
+      { name: 'serving', role: 'reader', sha256: 'cd'.repeat(32) },
+    ]);
+  });
+
+  it('rejects a key that is not a digest, an unknown role and repeated names, without echoing secrets', () => {
+    write('project: p\nlake:\n  uri: file://lake\nauth:\n  keys:\n    - { name: a, role: root, sha256: my-plain-secret }\n');
+    expect(() => loadConfig(repo, { FEATURELAKE_API_KEYS: `a:reader:${'0'.repeat(64)},a:writer:${'1'.repeat(64)}` })).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/auth\.keys\[0\]\.role: must be one of reader, writer, admin, got "root"[^]*auth\.keys\[0\]\.sha256: must be the 64 hex digits[^]*auth\.keys: key names must be unique; repeated: a/),
+      }),
+    );
+    expect(() => loadConfig(repo, {})).toThrow(expect.objectContaining({ message: expect.not.stringContaining('my-plain-secret') }));
+  });
+
+  it('reads limits and S3 timeouts, rejecting non-positive values by field', () => {
+    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { timeout_ms: 0 }\nlimits: { max_online_rows: 50, request_timeout_seconds: -1 }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/lake\.s3\.timeout_ms: must be a positive number[^]*limits\.request_timeout_seconds: must be a positive number/);
+    const config = loadConfig(repo, { FEATURELAKE_S3_TIMEOUT_MS: '2000', FEATURELAKE_REQUEST_TIMEOUT_SECONDS: '9' });
+    expect(config.limits).toMatchObject({ maxOnlineRows: 50, requestTimeoutSeconds: 9 });
+    expect(config.lake).toMatchObject({ timeoutMs: 2000 });
   });
 
   it('says where it looked when there is no project file', () => {

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigInvalidError } from '../common/errors';
 import { FieldIssue, FieldReader, formatIssue } from '../common/field-reader';
+import { LOG_LEVELS, LogLevelName } from '../common/logging';
 import { parseYaml } from '../common/yaml-file';
+import { ApiKeyDef, isRole, isSha256Hex, parseApiKeyList, ROLES } from '../core/access';
 import { isIdentifier } from '../core/identifiers';
 import { AppConfig, LakeLocation, OnlineStoreConfig } from './app-config';
 
@@ -18,6 +20,7 @@ export const ENV_VARS = [
   'FEATURELAKE_S3_ENDPOINT',
   'FEATURELAKE_S3_REGION',
   'FEATURELAKE_S3_FORCE_PATH_STYLE',
+  'FEATURELAKE_S3_TIMEOUT_MS',
   'FEATURELAKE_OFFLINE_PATH',
   'FEATURELAKE_DUCKDB_MEMORY_LIMIT',
   'FEATURELAKE_ONLINE_TYPE',
@@ -27,6 +30,10 @@ export const ENV_VARS = [
   'FEATURELAKE_STATE_DIR',
   'FEATURELAKE_REGISTRY_REFRESH_SECONDS',
   'FEATURELAKE_LOG_FLUSH_SECONDS',
+  'FEATURELAKE_API_KEYS',
+  'FEATURELAKE_LOG_LEVEL',
+  'FEATURELAKE_REDIS_TIMEOUT_MS',
+  'FEATURELAKE_REQUEST_TIMEOUT_SECONDS',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -63,7 +70,7 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry', 'monitoring']);
+  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
@@ -80,6 +87,10 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
   if (!(refresh > 0)) root.issue('must be a positive number of seconds', ['registry', 'refresh_seconds']);
   const monitoring = readMonitoring(root, env);
+  const limits = readLimits(root, env);
+  const auth = readAuth(root, env);
+  const logLevel = env.FEATURELAKE_LOG_LEVEL ?? root.string('log_level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) root.issue(`must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`, 'log_level');
   if (!project || !lake || !online) return undefined;
   return AppConfig.of({
     repoDir: dir,
@@ -90,19 +101,62 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     online,
     stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
     registryRefreshSeconds: refresh,
-    limits: { maxOnlineRows: 10_000, maxHistoricalRows: 1_000_000, maxJsonBytes: 64 * 2 ** 20, maxUploadBytes: 4 * 2 ** 30 },
+    limits,
     monitoring,
+    auth,
+    logLevel: logLevel as LogLevelName,
   });
+}
+
+/** Reads a positive number from the environment or a config section, reporting the field when it is not. */
+function positive(root: FieldReader, section: FieldReader | undefined, path: string[], fallback: number, raw?: string): number {
+  const value = Number(raw ?? section?.scalarText(path[path.length - 1]) ?? fallback);
+  if (!(value > 0)) root.issue('must be a positive number', path);
+  return value;
+}
+
+function readLimits(root: FieldReader, env: ConfigEnv): AppConfig['limits'] {
+  const section = root.object('limits');
+  section?.rejectUnknown(['max_online_rows', 'max_historical_rows', 'max_json_bytes', 'max_upload_bytes', 'request_timeout_seconds']);
+  const limit = (field: string, fallback: number, raw?: string) => positive(root, section, ['limits', field], fallback, raw);
+  return {
+    maxOnlineRows: limit('max_online_rows', 10_000),
+    maxHistoricalRows: limit('max_historical_rows', 1_000_000),
+    maxJsonBytes: limit('max_json_bytes', 64 * 2 ** 20),
+    maxUploadBytes: limit('max_upload_bytes', 4 * 2 ** 30),
+    requestTimeoutSeconds: limit('request_timeout_seconds', 300, env.FEATURELAKE_REQUEST_TIMEOUT_SECONDS),
+  };
+}
+
+/** Keys from `auth.keys` in the file and `FEATURELAKE_API_KEYS`; both only ever hold SHA-256 digests. */
+function readAuth(root: FieldReader, env: ConfigEnv): AppConfig['auth'] {
+  const section = root.object('auth');
+  section?.rejectUnknown(['keys']);
+  const keys: ApiKeyDef[] = [];
+  section?.objectList('keys').forEach((entry) => {
+    entry.rejectUnknown(['name', 'role', 'sha256']);
+    const name = entry.string('name', true);
+    const role = entry.string('role', true);
+    const sha256 = entry.string('sha256', true)?.toLowerCase();
+    if (role !== undefined && !isRole(role)) entry.issue(`must be one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`, 'role');
+    if (sha256 !== undefined && !isSha256Hex(sha256)) entry.issue('must be the 64 hex digits of the key\'s SHA-256 (`featurelake keys create` prints it); never the key itself', 'sha256');
+    if (name && isRole(role) && isSha256Hex(sha256)) keys.push({ name, role, sha256 });
+  });
+  if (env.FEATURELAKE_API_KEYS) {
+    const parsed = parseApiKeyList(env.FEATURELAKE_API_KEYS);
+    parsed.problems.forEach((problem) => root.issue(`FEATURELAKE_API_KEYS: ${problem}`, 'auth'));
+    keys.push(...parsed.keys);
+  }
+  const names = keys.map((k) => k.name);
+  const repeated = names.filter((n, i) => names.indexOf(n) !== i);
+  if (repeated.length > 0) root.issue(`key names must be unique; repeated: ${[...new Set(repeated)].join(', ')}`, ['auth', 'keys']);
+  return { keys };
 }
 
 function readMonitoring(root: FieldReader, env: ConfigEnv): AppConfig['monitoring'] {
   const section = root.object('monitoring');
   section?.rejectUnknown(['log_flush_seconds', 'log_flush_rows', 'log_buffer_rows']);
-  const number = (field: string, fallback: number, raw?: string) => {
-    const value = Number(raw ?? section?.scalarText(field) ?? fallback);
-    if (!(value > 0)) root.issue('must be a positive number', ['monitoring', field]);
-    return value;
-  };
+  const number = (field: string, fallback: number, raw?: string) => positive(root, section, ['monitoring', field], fallback, raw);
   return {
     logFlushSeconds: number('log_flush_seconds', 30, env.FEATURELAKE_LOG_FLUSH_SECONDS),
     logFlushRows: number('log_flush_rows', 10_000),
@@ -125,7 +179,7 @@ function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation 
     return undefined;
   }
   const options = lake?.object('s3');
-  options?.rejectUnknown(['endpoint', 'region', 'force_path_style']);
+  options?.rejectUnknown(['endpoint', 'region', 'force_path_style', 'timeout_ms']);
   const endpoint = env.FEATURELAKE_S3_ENDPOINT ?? options?.string('endpoint');
   const forcePathStyle = env.FEATURELAKE_S3_FORCE_PATH_STYLE
     ? env.FEATURELAKE_S3_FORCE_PATH_STYLE === 'true'
@@ -138,6 +192,7 @@ function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation 
     endpoint,
     region: env.FEATURELAKE_S3_REGION ?? options?.string('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     forcePathStyle,
+    timeoutMs: positive(root, options, ['lake', 's3', 'timeout_ms'], 30_000, env.FEATURELAKE_S3_TIMEOUT_MS),
     credentials:
       env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
         ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
@@ -147,7 +202,7 @@ function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation 
 
 function readOnline(root: FieldReader, dir: string, offlinePath: string, env: ConfigEnv): OnlineStoreConfig | undefined {
   const online = root.object('online');
-  online?.rejectUnknown(['type', 'url', 'path', 'cluster']);
+  online?.rejectUnknown(['type', 'url', 'path', 'cluster', 'timeout_ms']);
   const type = env.FEATURELAKE_ONLINE_TYPE ?? online?.string('type') ?? 'embedded';
   if (type === 'redis') {
     const url = env.FEATURELAKE_REDIS_URL ?? online?.string('url') ?? 'redis://127.0.0.1:6379';
@@ -156,7 +211,8 @@ function readOnline(root: FieldReader, dir: string, offlinePath: string, env: Co
       return undefined;
     }
     const cluster = env.FEATURELAKE_REDIS_CLUSTER ? env.FEATURELAKE_REDIS_CLUSTER === 'true' : (online?.boolean('cluster', false) ?? false);
-    return { type, url, cluster };
+    const timeoutMs = positive(root, online, ['online', 'timeout_ms'], 1000, env.FEATURELAKE_REDIS_TIMEOUT_MS);
+    return { type, url, cluster, timeoutMs };
   }
   if (type === 'embedded') {
     const path = env.FEATURELAKE_ONLINE_PATH ?? online?.string('path');

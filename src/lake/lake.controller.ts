@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -5,6 +6,7 @@ import { DatasetService } from './dataset.service';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
 @ApiTags('lake')
+@Access('reader')
 @Controller('datasets')
 export class LakeController {
   constructor(private readonly datasets: DatasetService) {}
@@ -21,6 +23,7 @@ export class LakeController {
     return toDatasetDetailsBody(await this.datasets.describe(name));
   }
 
+  @Access('writer')
   @Post(':name/files')
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')

@@ -5,6 +5,7 @@ import { RegistryModule } from '../registry/registry.module';
 import { DatasetService } from './dataset.service';
 import { DuckDbFileConverter } from './duckdb.file-converter';
 import { FileConverter } from './file-converter';
+import { LakeMetrics } from './lake-metrics';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from './object-store.module';
 
@@ -15,6 +16,7 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
   imports: [ObjectStoreModule, RegistryModule],
   providers: [
     DatasetService,
+    LakeMetrics,
     { provide: CONVERTER_DATABASE, inject: [AppConfig], useFactory: (config: AppConfig) => new DuckDbDatabase(':memory:', config.stateDir) },
     { provide: FileConverter, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbFileConverter(db) },
   ],

@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../monitoring/metrics/metrics';
 import { LocalObjectStore } from './local.object-store';
 import { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3.object-store';
@@ -10,11 +11,12 @@ import { S3ObjectStore } from './s3.object-store';
   providers: [
     {
       provide: ObjectStore,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): ObjectStore =>
-        config.lake.kind === 'local'
-          ? new LocalObjectStore(config.lake.rootDir)
-          : new S3ObjectStore(config.lake, join(config.stateDir, 'cache', 's3')),
+      inject: [AppConfig, Metrics],
+      useFactory: (config: AppConfig, metrics: Metrics): ObjectStore => {
+        if (config.lake.kind === 'local') return new LocalObjectStore(config.lake.rootDir);
+        const errors = metrics.counter('featurelake_s3_request_errors_total', 'S3 request attempts that failed (each retry counts)', ['command']);
+        return new S3ObjectStore(config.lake, join(config.stateDir, 'cache', 's3'), (command) => errors.inc({ command }));
+      },
     },
   ],
   exports: [ObjectStore],

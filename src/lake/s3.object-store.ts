@@ -19,6 +19,10 @@ import { assertSafeKey, ObjectStore } from './object-store';
 
 type S3Location = Extract<LakeLocation, { kind: 's3' }>;
 
+// The SDK version is pinned and supports Node 20; its notice about future releases needing Node 22
+// would otherwise print on every CLI command that touches an S3 lake.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * The lake on S3 or any S3-compatible store (MinIO, path-style endpoints). Objects DuckDB must
  * read are copied into a local cache first, since DuckDB's httpfs extension cannot be installed
@@ -31,6 +35,7 @@ export class S3ObjectStore extends ObjectStore {
   constructor(
     private readonly lake: S3Location,
     private readonly cacheDir: string,
+    private readonly onRequestError: (command: string) => void = () => undefined,
   ) {
     super();
     this.location = lake.uri;
@@ -39,12 +44,33 @@ export class S3ObjectStore extends ObjectStore {
       endpoint: lake.endpoint,
       forcePathStyle: lake.forcePathStyle,
       credentials: lake.credentials,
-      maxAttempts: 4,
+      // Transient errors (5xx, throttling, timeouts, dropped connections) are retried with the
+      // SDK's exponential backoff; a request that stalls is cut after timeoutMs rather than hanging.
+      maxAttempts: ATTEMPTS,
+      requestHandler: { requestTimeout: lake.timeoutMs, connectionTimeout: Math.ceil(lake.timeoutMs / 5), throwOnRequestTimeout: true },
       // Checksums only where S3 requires them: the newer default sends streamed uploads
       // aws-chunked, which many S3-compatible stores (s3rver, older MinIO, Ceph) store verbatim.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK's fallback logger is the console; failures reach the caller as LAKE_UNAVAILABLE instead.
+      logger: QUIET,
     });
+    this.countFailedAttempts();
+  }
+
+  /** Every failed attempt, retried or not, is reported (for /metrics); absent keys are not failures. */
+  private countFailedAttempts(): void {
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (!isExpected(error)) this.onRequestError(context.commandName ?? 'unknown');
+          throw error;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'featurelakeFailedAttempts' },
+    );
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
@@ -53,9 +79,11 @@ export class S3ObjectStore extends ObjectStore {
 
   async putFile(key: string, path: string): Promise<void> {
     const { size } = await stat(path);
+    // The SDK cannot retry a request whose body is a stream it has consumed, so a file upload is
+    // retried here, with a fresh stream per attempt and the same backoff the SDK uses.
     await this.call('put', key, () =>
-      this.client.send(
-        new PutObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key), Body: createReadStream(path), ContentLength: size }),
+      retryTransient(() =>
+        this.client.send(new PutObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key), Body: createReadStream(path), ContentLength: size })),
       ),
     );
   }
@@ -170,6 +198,35 @@ export class S3ObjectStore extends ObjectStore {
     const reason = error instanceof Error ? error.message || error.name : String(error);
     return new LakeUnavailableError(`S3 ${op} of ${this.location}/${key} failed: ${reason}`);
   }
+}
+
+const QUIET = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const ATTEMPTS = 4;
+
+/** Server errors, throttling, timeouts and dropped connections are worth another attempt; 4xx answers are not. */
+function isTransient(error: unknown): boolean {
+  const e = error as S3ServiceException & { code?: string; $retryable?: unknown };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  return e?.$retryable !== undefined || e?.name === 'TimeoutError' || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(e?.code ?? '');
+}
+
+async function retryTransient<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !isTransient(error)) throw error;
+      // Full jitter on an exponential base (100 ms, 200 ms, 400 ms), as the SDK's standard strategy does.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** Answers that are part of normal operation: an absent key, a lost conditional-write race. */
+function isExpected(error: unknown): boolean {
+  const status = (error as S3ServiceException)?.$metadata?.httpStatusCode;
+  return isNotFound(error) || status === 412 || status === 409;
 }
 
 function isNotFound(error: unknown): boolean {

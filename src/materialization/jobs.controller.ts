@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ValidationFailedError } from '../common/errors';
@@ -5,6 +6,7 @@ import { toJobBody } from './job.mapper';
 import { MaterializationJobs } from './materialization-jobs.service';
 
 @ApiTags('jobs')
+@Access('writer')
 @Controller('jobs')
 export class JobsController {
   constructor(private readonly jobs: MaterializationJobs) {}
@@ -24,6 +26,7 @@ export class JobsController {
     return toJobBody(await this.jobs.get(id));
   }
 
+  @Access('admin')
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a queued job, or stop a running one at its next safe point (stores stay consistent).' })

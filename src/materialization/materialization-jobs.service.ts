@@ -12,6 +12,7 @@ import {
 } from '../common/errors';
 import { FeatureCatalog } from '../core/catalog';
 import { formatTimestamp } from '../core/timestamp';
+import { Metrics } from '../monitoring/metrics/metrics';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
@@ -38,11 +39,18 @@ export class MaterializationJobs implements OnApplicationShutdown {
   private readonly errors = new Map<string, unknown>();
   private running?: Running & { id: string };
 
+  private readonly jobDuration;
+  private readonly rowsWritten;
+
   constructor(
     private readonly registry: RegistryService,
     private readonly executor: MaterializationService,
     private readonly store: JobStore,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.jobDuration = metrics.histogram('featurelake_job_duration_seconds', 'Materialization jobs by kind and final state', ['kind', 'state']);
+    this.rowsWritten = metrics.counter('featurelake_job_rows_written_total', 'Rows materialization jobs wrote, by view and store', ['view', 'store']);
+  }
 
   /** Validates and queues a job; 409 when a queued or running job already covers one of its views. */
   async submit(request: Omit<JobRequest, 'views'> & { views?: string[] }): Promise<Job> {
@@ -151,6 +159,11 @@ export class MaterializationJobs implements OnApplicationShutdown {
     job.error = error;
     job.finishedAt = new Date().toISOString();
     job.durationMs = job.startedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : 0;
+    this.jobDuration.observe({ kind: job.request.kind, state }, job.durationMs / 1000);
+    for (const view of job.views) {
+      this.rowsWritten.inc({ view: view.view, store: 'offline' }, view.rowsOffline);
+      this.rowsWritten.inc({ view: view.view, store: 'online' }, view.rowsOnline);
+    }
     for (const view of job.views) if (view.state === 'pending' || view.state === 'running') view.state = state === 'cancelled' ? 'cancelled' : view.state;
     await this.store.save(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
     this.active.delete(job.id);

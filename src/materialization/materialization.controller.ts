@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -9,6 +10,7 @@ import { toJobBody } from './job.mapper';
 import { MaterializationJobs } from './materialization-jobs.service';
 
 @ApiTags('materialization (Feast wire format)')
+@Access('writer')
 @Controller()
 export class MaterializationController {
   constructor(private readonly jobs: MaterializationJobs) {}

@@ -9,6 +9,7 @@ import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { IncrementalSource, OfflineStore, PendingBatch, RunControl, ViewState } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
+import { Metrics } from '../monitoring/metrics/metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
 
@@ -76,7 +77,7 @@ describe('materialization jobs (fake stores)', () => {
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
     const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online);
-    jobs = new MaterializationJobs(registry, executor, store);
+    jobs = new MaterializationJobs(registry, executor, store, new Metrics());
   });
 
   it('runs a window job: offline, then pending entities online in batches, and records it', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { Metrics } from '../monitoring/metrics/metrics';
 import { EmbeddedOnlineStore } from './embedded.online-store';
 import { OnlineStore } from './online-store';
 import { RedisOnlineStore } from './redis.online-store';
@@ -18,9 +19,12 @@ const ONLINE_DATABASE = Symbol('ONLINE_DATABASE');
     },
     {
       provide: OnlineStore,
-      inject: [AppConfig, ONLINE_DATABASE],
-      useFactory: (config: AppConfig, db: DuckDbDatabase | null): OnlineStore =>
-        config.online.type === 'redis' ? new RedisOnlineStore(config.online) : new EmbeddedOnlineStore(db as DuckDbDatabase),
+      inject: [AppConfig, ONLINE_DATABASE, Metrics],
+      useFactory: (config: AppConfig, db: DuckDbDatabase | null, metrics: Metrics): OnlineStore => {
+        if (config.online.type !== 'redis') return new EmbeddedOnlineStore(db as DuckDbDatabase);
+        const errors = metrics.counter('featurelake_redis_errors_total', 'Online-store operations that failed on Redis (answered ONLINE_STORE_UNAVAILABLE)', ['operation']);
+        return new RedisOnlineStore(config.online, (operation) => errors.inc({ operation }));
+      },
     },
   ],
   exports: [OnlineStore],

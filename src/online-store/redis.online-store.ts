@@ -37,7 +37,15 @@ export interface RedisTarget {
   /** One URL, or (cluster) several comma-separated seed nodes. */
   url: string;
   cluster: boolean;
+  /** Milliseconds a command may wait for its answer (default 1000). */
+  timeoutMs?: number;
 }
+
+/**
+ * Reconnect quickly and keep trying forever: a Redis that comes back is used again within half a
+ * second, without a restart of the service.
+ */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 50, 500);
 
 type Client = (Redis | Cluster) & {
   writeNewer(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
@@ -54,15 +62,22 @@ export class RedisOnlineStore extends OnlineStore {
   private readonly redis: Client;
   private connecting?: Promise<void>;
 
-  constructor(private readonly target: RedisTarget) {
+  constructor(
+    private readonly target: RedisTarget,
+    private readonly onError: (operation: string) => void = () => undefined,
+  ) {
     super();
     // Auto-pipelining batches the commands of concurrent requests into one write: under load,
     // one syscall per request to Redis was the largest single cost of serving (bench/README.md).
-    const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true };
+    // While Redis is down a command waits at most `timeoutMs` (then ONLINE_STORE_UNAVAILABLE, 503):
+    // a serving caller gets a fast, clear failure instead of a request that hangs.
+    const commandTimeout = target.timeoutMs ?? 1000;
+    const connection = { maxRetriesPerRequest: 2, commandTimeout, connectTimeout: Math.max(commandTimeout, 1000), retryStrategy: reconnectDelay };
+    const options = { lazyConnect: true, enableOfflineQueue: true, enableAutoPipelining: true };
     this.redis = (
       target.cluster
-        ? new Redis.Cluster(target.url.split(',').map((u) => u.trim()), { ...options, redisOptions: { maxRetriesPerRequest: 2 } })
-        : new Redis(target.url, options)
+        ? new Redis.Cluster(target.url.split(',').map((u) => u.trim()), { ...options, clusterRetryStrategy: reconnectDelay, redisOptions: connection })
+        : new Redis(target.url, { ...options, ...connection })
     ) as Client;
     this.redis.defineCommand('writeNewer', { lua: WRITE_NEWER });
     this.redis.defineCommand('writeNewerOne', { lua: WRITE_NEWER, numberOfKeys: 1 });
@@ -72,7 +87,7 @@ export class RedisOnlineStore extends OnlineStore {
   async write(project: string, view: ResolvedView, records: OnlineRecord[]): Promise<void> {
     if (this.target.cluster) {
       const calls = records.map((r) => this.redis.writeNewerOne(KEY_PREFIX + recordKey(project, view, r.entityKey), encodeRecord(r), expiresAtMs(r, view.def.ttlSeconds)));
-      await this.call(() => Promise.all(calls));
+      await this.call('write', () => Promise.all(calls));
       return;
     }
     const calls: Promise<number>[] = [];
@@ -83,7 +98,7 @@ export class RedisOnlineStore extends OnlineStore {
       const expiries = slice.map((r) => expiresAtMs(r, view.def.ttlSeconds));
       calls.push(this.redis.writeNewer(keys.length, ...keys, ...values, ...expiries));
     }
-    await this.call(() => Promise.all(calls));
+    await this.call('write', () => Promise.all(calls));
   }
 
   async read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]> {
@@ -91,7 +106,7 @@ export class RedisOnlineStore extends OnlineStore {
     for (const { view, entityKeys } of requests) {
       for (const key of entityKeys) if (key !== null) keys.push(KEY_PREFIX + recordKey(project, view, key));
     }
-    const values = keys.length === 0 ? [] : await this.call(() => this.fetch(keys));
+    const values = keys.length === 0 ? [] : await this.call('read', () => this.fetch(keys));
     let next = 0;
     return requests.map(({ view, entityKeys }) => {
       const types = view.def.features.map((f) => f.type);
@@ -104,7 +119,7 @@ export class RedisOnlineStore extends OnlineStore {
   }
 
   async ping(): Promise<void> {
-    await this.call(() => (this.target.cluster ? (this.redis as Cluster).cluster('INFO') : this.redis.ping()));
+    await this.call('ping', () => (this.target.cluster ? (this.redis as Cluster).cluster('INFO') : this.redis.ping()));
   }
 
   async close(): Promise<void> {
@@ -128,11 +143,12 @@ export class RedisOnlineStore extends OnlineStore {
     return this.connecting;
   }
 
-  private async call<T>(command: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {
     try {
       await this.connected();
       return await command();
     } catch (error) {
+      this.onError(operation);
       throw new OnlineStoreUnavailableError(`Redis online store failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

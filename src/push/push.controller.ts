@@ -1,9 +1,11 @@
+import { Access } from '../auth/access.decorator';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PushDto } from './dto/push.dto';
 import { PushService } from './push.service';
 
 @ApiTags('push (Feast wire format)')
+@Access('writer')
 @Controller()
 export class PushController {
   constructor(private readonly service: PushService) {}

@@ -1,9 +1,11 @@
+import { Access } from '../auth/access.decorator';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { toRegistryBody } from './registry.mapper';
 import { RegistryService } from './registry.service';
 
 @ApiTags('registry')
+@Access('admin')
 @Controller('registry')
 export class RegistryController {
   constructor(private readonly registry: RegistryService) {}

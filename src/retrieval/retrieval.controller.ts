@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Body, Controller, Headers, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -11,6 +12,7 @@ import { CONTENT_TYPES, RESULT_FORMATS } from './result-encoder';
 import { chooseFormat } from './result-format';
 
 @ApiTags('retrieval')
+@Access('reader')
 @Controller('get-historical-features')
 export class RetrievalController {
   constructor(

@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SaveTrainingSetDto } from './dto/save-training-set.dto';
@@ -8,10 +9,12 @@ import { toTrainingSetBody } from './training-set.mapper';
 import { TrainingSetsService } from './training-sets.service';
 
 @ApiTags('training sets')
+@Access('reader')
 @Controller('training-sets')
 export class TrainingSetsController {
   constructor(private readonly trainingSets: TrainingSetsService) {}
 
+  @Access('writer')
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Build a training set from pinned lake snapshots and save it in the lake with the metadata to rebuild it.' })

@@ -1,3 +1,4 @@
+import { Access } from '../auth/access.decorator';
 import { Body, Controller, Header, HttpCode, PipeTransform, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GetOnlineFeaturesDto } from './dto/get-online-features.dto';
@@ -12,6 +13,7 @@ class OnlineRequestPipe implements PipeTransform<unknown, OnlineFeaturesRequest>
 }
 
 @ApiTags('serving (Feast wire format)')
+@Access('reader')
 @Controller()
 export class ServingController {
   constructor(private readonly service: OnlineFeaturesService) {}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LocalObjectStore } from '../../src/lake/local.object-store';
 import { ObjectStore } from '../../src/lake/object-store';
 import { S3ObjectStore } from '../../src/lake/s3.object-store';
+import { objectStore } from '../support/lake';
 import { startS3, TestS3 } from '../support/s3-server';
 
 /** The ObjectStore contract, run against every adapter: a local folder and S3 (s3rver). */
@@ -18,19 +19,7 @@ describe.each(['local', 's3'] as const)('ObjectStore contract: %s', (kind) => {
       store = new LocalObjectStore(join(dir, 'lake'));
     } else {
       s3 = await startS3();
-      store = new S3ObjectStore(
-        {
-          kind: 's3',
-          uri: `s3://${s3.bucket}/lake`,
-          bucket: s3.bucket,
-          prefix: 'lake',
-          endpoint: s3.endpoint,
-          region: 'us-east-1',
-          forcePathStyle: true,
-          credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        },
-        join(dir, 'cache'),
-      );
+      store = objectStore('s3', dir, s3);
     }
   });
 

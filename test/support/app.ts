@@ -22,7 +22,12 @@ export interface Backends {
  * A copy of the example feature repo in a temp folder, configured for the given backends
  * through the documented environment variables (so those are exercised too).
  */
-export function exampleRepo(backends: Backends, services: { s3?: TestS3; redis?: TestRedis; cluster?: TestRedisCluster }, project = 'flights'): { dir: string; config: AppConfig } {
+export function exampleRepo(
+  backends: Backends,
+  services: { s3?: TestS3; redis?: TestRedis; cluster?: TestRedisCluster },
+  project = 'flights',
+  extraEnv: ConfigEnv = {},
+): { dir: string; config: AppConfig } {
   const dir = mkdtempSync(join(tmpdir(), 'fl-e2e-'));
   const repo = join(dir, 'feature-repo');
   mkdirSync(repo);
@@ -41,7 +46,7 @@ export function exampleRepo(backends: Backends, services: { s3?: TestS3; redis?:
   if (backends.online === 'redis-cluster') {
     Object.assign(env, { FEATURELAKE_ONLINE_TYPE: 'redis', FEATURELAKE_REDIS_URL: services.cluster!.url, FEATURELAKE_REDIS_CLUSTER: 'true' });
   }
-  return { dir, config: loadConfig(repo, env) };
+  return { dir, config: loadConfig(repo, { ...env, ...extraEnv }) };
 }
 
 export async function startApp(config: AppConfig): Promise<INestApplication> {

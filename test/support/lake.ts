@@ -23,6 +23,7 @@ export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, pref
       endpoint: s3!.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
+      timeoutMs: 30_000,
       credentials: { accessKeyId: s3!.accessKeyId, secretAccessKey: s3!.secretAccessKey },
     },
     join(dir, 'cache'),

@@ -4,16 +4,23 @@ import { freePort } from './free-port';
 
 export interface TestRedis {
   url: string;
+  port: number;
   stop(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis). */
+  pause(): void;
+  resume(): void;
 }
 
 /**
  * A real redis-server on a free port, private to the calling test file (nothing persisted), or
  * the server named by REDIS_URL when set (tests then keep to their own key prefixes).
  */
-export async function startRedis(): Promise<TestRedis> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
-  const port = await freePort();
+export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  if (process.env.REDIS_URL && !options.port) {
+    const noop = () => undefined;
+    return { url: process.env.REDIS_URL, port: Number(new URL(process.env.REDIS_URL).port), stop: async () => undefined, pause: noop, resume: noop };
+  }
+  const port = options.port ?? (await freePort());
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
@@ -21,10 +28,14 @@ export async function startRedis(): Promise<TestRedis> {
   await waitForPing(url, child);
   return {
     url,
+    port,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
       }),
   };

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Command } from 'commander';
 import { removeServerFile, writeServerFile } from '../../common/server-file';
 import { createHttpApp } from '../../http-app';
@@ -20,6 +21,7 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
       const forget = () => removeServerFile(config.stateDir, process.pid);
       process.on('exit', forget);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, forget);
-      console.log(`featurelake serving project ${config.project} at ${url} (OpenAPI: ${url}/docs)`);
+      // Through the app's logger: the server's stdout is JSON lines only.
+      new Logger('Server').log(`featurelake serving project ${config.project} at ${url} (OpenAPI: ${url}/docs)`);
     });
 }

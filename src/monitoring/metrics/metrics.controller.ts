@@ -1,9 +1,11 @@
+import { Access } from '../../auth/access.decorator';
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Metrics } from './metrics';
 
 @ApiTags('monitoring')
+@Access('reader')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}

@@ -1,3 +1,4 @@
+import { Access } from '../../auth/access.decorator';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ValidationFailedError } from '../../common/errors';
@@ -6,6 +7,7 @@ import { RunSkewCheckDto } from './dto/run-skew-check.dto';
 import { SkewChecksService } from './skew-checks.service';
 
 @ApiTags('monitoring')
+@Access('reader')
 @Controller('skew-checks')
 export class SkewChecksController {
   constructor(private readonly checks: SkewChecksService) {}
