@@ -1,13 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
 import { registerAuthHook } from './auth/auth.hook';
 import { registerBodyParsers } from './common/fastify-body';
 import { HttpDrain } from './common/http-drain';
+import { frameworkErrorBody } from './common/http-error.filter';
 import { createServerLogger, PinoNestLogger, registerRequestLogging, requestIdOf } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { registerHttpMetrics } from './monitoring/metrics/http-metrics';
@@ -33,13 +34,15 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
     requestIdHeader: false,
     genReqId: requestIdOf,
     bodyLimit: config.limits.maxJsonBytes,
-    // A request not fully received in time gets 408 and its socket back: slow clients cannot pin connections.
-    requestTimeout: config.limits.requestTimeoutSeconds * 1000,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = frameworkErrorBody(error);
+      void reply.code(status).type('application/json').send(body);
+    },
     skipMiddie: true,
   });
   const fastify = adapter.getInstance();
-  registerBodyParsers(fastify);
+  registerBodyParsers(fastify, config.limits.idleTimeoutSeconds * 1000);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
     logger: new PinoNestLogger(log),

@@ -7,7 +7,7 @@ import { TempFiles } from './temp-files';
 /** Scratch space shared by the modules that stage files (ingest uploads, retrieval results), and the HTTP drain on shutdown. */
 @Global()
 @Module({
-  providers: [HttpDrain, { provide: TempFiles, inject: [AppConfig], useFactory: (config: AppConfig) => new TempFiles(join(config.stateDir, 'tmp')) }],
+  providers: [HttpDrain, { provide: TempFiles, inject: [AppConfig], useFactory: (config: AppConfig) => new TempFiles(join(config.stateDir, 'tmp'), config.limits.idleTimeoutSeconds * 1000) }],
   exports: [TempFiles, HttpDrain],
 })
 export class CommonModule {}

@@ -139,6 +139,10 @@ export class OfflineStoreLockedError extends DomainError {
 }
 
 // 413 / 415: the upload is not something we take.
+export class RequestTimeoutError extends DomainError {
+  readonly code = 'REQUEST_TIMEOUT';
+  readonly status = 408;
+}
 export class PayloadTooLargeError extends DomainError {
   readonly code = 'PAYLOAD_TOO_LARGE';
   readonly status = 413;

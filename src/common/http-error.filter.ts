@@ -8,10 +8,19 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-/** Maps any error to a status and a `{ code, message, details }` body; the one place that does so. */
 /** Framework errors that carry only a status, by the code we report for them. */
-const STATUS_CODES: Record<number, string> = { 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+const STATUS_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 408: 'REQUEST_TIMEOUT', 413: 'PAYLOAD_TOO_LARGE', 414: 'PATH_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
+/**
+ * Errors Fastify raises before a route runs (a malformed URL, a path parameter over the length
+ * limit): answered with our codes rather than Fastify's internal `FST_ERR_*` names.
+ */
+export function frameworkErrorBody(error: { statusCode?: number; message: string }): { status: number; body: ErrorBody } {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return { status, body: { code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: error.message } };
+}
+
+/** Maps any error to a status and a `{ code, message, details }` body; the one place that does so. */
 export function toErrorResponse(error: unknown, request?: Pick<FastifyRequest, 'method' | 'url'>): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {
     return { status: error.status, body: { code: error.code, message: error.message, details: error.details } };
@@ -40,6 +49,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       reply.raw.destroy(); // a streamed body broke half-way: cut the connection rather than send a lie
       return;
     }
+    // The rest of a stalled or oversized body is not worth reading: close the connection after answering.
+    if (status === 408 || status === 413) void reply.header('connection', 'close');
     void reply.status(status).type('application/json').send(body);
   }
 }

@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from './errors';
+import { idleTimeout } from './idle-timeout';
 
 /** Scratch files under the state folder: uploads on their way into the lake, Parquet being built. */
 export class TempFiles {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** A request body that stalls this long fails with 408 (see idleTimeout). */
+    private readonly idleMs = 30_000,
+  ) {}
 
   async path(extension: string): Promise<string> {
     await mkdir(this.dir, { recursive: true });
@@ -22,7 +27,7 @@ export class TempFiles {
     return path;
   }
 
-  /** Streams `body` to a new temp file, failing with 413 (and leaving nothing) past `maxBytes`. */
+  /** Streams `body` to a new temp file, failing with 413 past `maxBytes` and 408 when it stalls, leaving nothing. */
   async fromStream(body: Readable, extension: string, maxBytes: number): Promise<string> {
     const path = await this.path(extension);
     let bytes = 0;
@@ -33,7 +38,7 @@ export class TempFiles {
       },
     });
     try {
-      await pipeline(body, limit, createWriteStream(path));
+      await pipeline(body, idleTimeout(this.idleMs), limit, createWriteStream(path));
       return path;
     } catch (error) {
       await this.remove(path);

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ValidationFailedError } from './errors';
 
 /**
@@ -6,7 +6,7 @@ import { ValidationFailedError } from './errors';
  * field with what is wrong with it. Handlers receive the request body as sent (no copy).
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: false,
@@ -15,6 +15,23 @@ export function createValidationPipe(): ValidationPipe {
       return new ValidationFailedError(problems.map((p) => `${p.field}: ${p.problem}`).join('; '), { fields: problems });
     },
   });
+}
+
+/**
+ * Two rules class-validator leaves open: a body must be a JSON object (it lets `null` through to
+ * the handler), and a top-level field sent as `null` counts as absent — as JSON clients and
+ * Feast's server treat it — so an optional field is never read as null.
+ */
+class BodyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ValidationFailedError('body: must be a JSON object', { fields: [{ field: 'body', problem: 'must be a JSON object' }] });
+      }
+      for (const [key, field] of Object.entries(value)) if (field === null) delete (value as Record<string, unknown>)[key];
+    }
+    return super.transform(value, metadata);
+  }
 }
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; problem: string }[] {

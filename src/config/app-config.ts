@@ -36,8 +36,8 @@ export interface Limits {
   maxJsonBytes: number;
   /** Bytes in one uploaded data file. */
   maxUploadBytes: number;
-  /** A request that has not been fully received after this long is answered 408 (slow clients cannot hold sockets). */
-  requestTimeoutSeconds: number;
+  /** A request body that stops arriving for this long is answered 408: slow clients cannot hold connections and memory. */
+  idleTimeoutSeconds: number;
 }
 
 /** API keys: auth is off while none is configured (the embedded local setup) and on as soon as one is. */

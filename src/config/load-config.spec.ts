@@ -105,10 +105,10 @@ describe('loadConfig', () => {
   });
 
   it('reads limits and S3 timeouts, rejecting non-positive values by field', () => {
-    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { timeout_ms: 0 }\nlimits: { max_online_rows: 50, request_timeout_seconds: -1 }\n');
-    expect(() => loadConfig(repo, {})).toThrow(/lake\.s3\.timeout_ms: must be a positive number[^]*limits\.request_timeout_seconds: must be a positive number/);
-    const config = loadConfig(repo, { FEATURELAKE_S3_TIMEOUT_MS: '2000', FEATURELAKE_REQUEST_TIMEOUT_SECONDS: '9' });
-    expect(config.limits).toMatchObject({ maxOnlineRows: 50, requestTimeoutSeconds: 9 });
+    write('project: p\nlake:\n  uri: s3://bkt\n  s3: { timeout_ms: 0 }\nlimits: { max_online_rows: 50, idle_timeout_seconds: -1 }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/lake\.s3\.timeout_ms: must be a positive number[^]*limits\.idle_timeout_seconds: must be a positive number/);
+    const config = loadConfig(repo, { FEATURELAKE_S3_TIMEOUT_MS: '2000', FEATURELAKE_IDLE_TIMEOUT_SECONDS: '9' });
+    expect(config.limits).toMatchObject({ maxOnlineRows: 50, idleTimeoutSeconds: 9 });
     expect(config.lake).toMatchObject({ timeoutMs: 2000 });
   });
 

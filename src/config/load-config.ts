@@ -33,7 +33,7 @@ export const ENV_VARS = [
   'FEATURELAKE_API_KEYS',
   'FEATURELAKE_LOG_LEVEL',
   'FEATURELAKE_REDIS_TIMEOUT_MS',
-  'FEATURELAKE_REQUEST_TIMEOUT_SECONDS',
+  'FEATURELAKE_IDLE_TIMEOUT_SECONDS',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -117,14 +117,14 @@ function positive(root: FieldReader, section: FieldReader | undefined, path: str
 
 function readLimits(root: FieldReader, env: ConfigEnv): AppConfig['limits'] {
   const section = root.object('limits');
-  section?.rejectUnknown(['max_online_rows', 'max_historical_rows', 'max_json_bytes', 'max_upload_bytes', 'request_timeout_seconds']);
+  section?.rejectUnknown(['max_online_rows', 'max_historical_rows', 'max_json_bytes', 'max_upload_bytes', 'idle_timeout_seconds']);
   const limit = (field: string, fallback: number, raw?: string) => positive(root, section, ['limits', field], fallback, raw);
   return {
     maxOnlineRows: limit('max_online_rows', 10_000),
     maxHistoricalRows: limit('max_historical_rows', 1_000_000),
     maxJsonBytes: limit('max_json_bytes', 64 * 2 ** 20),
     maxUploadBytes: limit('max_upload_bytes', 4 * 2 ** 30),
-    requestTimeoutSeconds: limit('request_timeout_seconds', 300, env.FEATURELAKE_REQUEST_TIMEOUT_SECONDS),
+    idleTimeoutSeconds: limit('idle_timeout_seconds', 30, env.FEATURELAKE_IDLE_TIMEOUT_SECONDS),
   };
 }
 

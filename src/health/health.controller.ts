@@ -1,7 +1,7 @@
-import { Access } from '../auth/access.decorator';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Access } from '../auth/access.decorator';
 import { HealthService } from './health.service';
 
 @ApiTags('health')

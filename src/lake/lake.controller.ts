@@ -1,7 +1,7 @@
-import { Access } from '../auth/access.decorator';
 import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { Access } from '../auth/access.decorator';
 import { DatasetService } from './dataset.service';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 

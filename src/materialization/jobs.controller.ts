@@ -1,6 +1,6 @@
-import { Access } from '../auth/access.decorator';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { ValidationFailedError } from '../common/errors';
 import { toJobBody } from './job.mapper';
 import { MaterializationJobs } from './materialization-jobs.service';

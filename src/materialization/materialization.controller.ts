@@ -1,7 +1,7 @@
-import { Access } from '../auth/access.decorator';
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Access } from '../auth/access.decorator';
 import { ValidationFailedError } from '../common/errors';
 import { requireTimestamp } from '../core/timestamp';
 import { MaterializeDto, MaterializeIncrementalDto } from './dto/materialize.dto';

@@ -1,6 +1,6 @@
-import { Access } from '../auth/access.decorator';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { PushDto } from './dto/push.dto';
 import { PushService } from './push.service';
 

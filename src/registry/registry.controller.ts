@@ -1,6 +1,6 @@
-import { Access } from '../auth/access.decorator';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { toRegistryBody } from './registry.mapper';
 import { RegistryService } from './registry.service';
 

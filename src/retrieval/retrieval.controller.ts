@@ -1,7 +1,7 @@
-import { Access } from '../auth/access.decorator';
 import { Body, Controller, Headers, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { Access } from '../auth/access.decorator';
 import { UnsupportedMediaTypeError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
 import { CONTENT_TYPES as UPLOAD_TYPES } from '../lake/dataset-manifest';

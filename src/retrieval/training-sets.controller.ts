@@ -1,6 +1,6 @@
-import { Access } from '../auth/access.decorator';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { SaveTrainingSetDto } from './dto/save-training-set.dto';
 import { parseEntitySource } from './entity-source';
 import { CONTENT_TYPES, RESULT_FORMATS } from './result-encoder';

@@ -13,6 +13,8 @@ import { RegistryService } from '../registry/registry.service';
 
 export interface OnlineFeaturesRequest extends SelectionRequest {
   entities: Record<string, unknown>;
+  /** The HTTP request id, recorded with a logged vector. */
+  requestId?: string;
 }
 
 export type { OnlineFeaturesResponse };
@@ -48,7 +50,7 @@ export class OnlineFeaturesService {
       selection.views.map(({ view }) => ({ view, entityKeys: entityKeysFor(rows, view.joinKeys.map((k) => k.name)) })),
     );
     const now = nowMicros();
-    this.logger.record(catalog, request.featureService, selection, rows, records, now);
+    this.logger.record(catalog, request.featureService, selection, rows, records, now, request.requestId);
     return { rows, selection, records, now };
   }
 }

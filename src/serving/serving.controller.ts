@@ -1,6 +1,7 @@
-import { Access } from '../auth/access.decorator';
-import { Body, Controller, Header, HttpCode, PipeTransform, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, PipeTransform, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Access } from '../auth/access.decorator';
 import { GetOnlineFeaturesDto } from './dto/get-online-features.dto';
 import { OnlineFeaturesRequest, OnlineFeaturesService } from './online-features.service';
 import { parseOnlineRequest } from './online-request';
@@ -23,7 +24,8 @@ export class ServingController {
   @Header('Content-Type', 'application/json')
   @ApiBody({ type: GetOnlineFeaturesDto })
   @ApiOperation({ summary: 'Latest feature values per entity, with statuses and event timestamps (column-major).' })
-  async getOnlineFeatures(@Body(OnlineRequestPipe) request: OnlineFeaturesRequest): Promise<string> {
+  async getOnlineFeatures(@Body(OnlineRequestPipe) request: OnlineFeaturesRequest, @Req() http: FastifyRequest): Promise<string> {
+    request.requestId = http.id; // the X-Request-Id, so a logged vector can be traced to its request
     // JSON text rather than an object: int64 values need our writer, and this route is too hot
     // for a per-request interceptor or an intermediate response object.
     return this.service.getJson(request);

@@ -9,6 +9,25 @@ import { startRedis, TestRedis } from '../support/redis-server';
 
 const ENTITIES = 300_000;
 
+/** A feature repo in `dir` with one dataset (events) and one view (scores) keyed by user_id. */
+function scoresRepo(dir: string, project: string, online = ''): string {
+  const repo = join(dir, 'repo');
+  mkdirSync(repo);
+  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../lake\noffline:\n  path: ../offline.duckdb\n${online}`);
+  writeFileSync(
+    join(repo, 'defs.yaml'),
+    `entities: [{ name: user, join_keys: [user_id], value_type: int64 }]
+datasets: [{ name: events, timestamp_field: ts }]
+feature_views:
+  - name: scores
+    entities: [user]
+    source: events
+    features: [{ name: score, type: float64 }]
+`,
+  );
+  return repo;
+}
+
 /** kill -9 in the middle of writing to Redis: the next run completes, and online equals offline. */
 describe('a killed materialization', () => {
   let dir: string;
@@ -18,20 +37,7 @@ describe('a killed materialization', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-kill-'));
     redis = await startRedis();
-    repo = join(dir, 'repo');
-    mkdirSync(repo);
-    writeFileSync(join(repo, 'featurelake.yaml'), `project: kill\nlake:\n  uri: file://../lake\noffline:\n  path: ../offline.duckdb\nonline: { type: redis, url: "${redis.url}" }\n`);
-    writeFileSync(
-      join(repo, 'defs.yaml'),
-      `entities: [{ name: user, join_keys: [user_id], value_type: int64 }]
-datasets: [{ name: events, timestamp_field: ts }]
-feature_views:
-  - name: scores
-    entities: [user]
-    source: events
-    features: [{ name: score, type: float64 }]
-`,
-    );
+    repo = scoresRepo(dir, 'kill', `online: { type: redis, url: "${redis.url}" }\n`);
     await writeFile(join(dir, 'events.parquet'), `SELECT range AS user_id, TIMESTAMP '2026-01-01' + to_seconds(range % 1000) AS ts, (range * 7 % 1000) / 10 AS score FROM range(${ENTITIES})`);
     expect(featurelake(repo, ['apply']).status).toBe(0);
     expect(featurelake(repo, ['ingest', 'events', join(dir, 'events.parquet')]).status).toBe(0);
@@ -70,4 +76,50 @@ feature_views:
     expect(online.results[1].values).toEqual(offline.map((r) => r.score));
     client.disconnect();
   });
+});
+
+/** kill -9 at several points of an ingest: the dataset is always at a whole snapshot, and the next ingest completes. */
+describe('a killed ingest', () => {
+  const ROWS = 1_000_000;
+  let dir: string;
+  let repo: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fl-kill-ingest-'));
+    repo = scoresRepo(dir, 'killingest');
+    // CSV, so that the ingest spends a while converting before it commits.
+    await writeFile(join(dir, 'events.csv'), `SELECT range % 1000 AS user_id, TIMESTAMP '2026-01-01' + to_seconds(range) AS ts, (range % 97) / 10 AS score FROM range(${ROWS})`);
+    expect(featurelake(repo, ['apply']).status).toBe(0);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const rowsInLake = () => {
+    const listing = featurelake(repo, ['datasets']);
+    expect(listing.status).toBe(0);
+    const line = listing.stdout.split('\n').find((l) => l.startsWith('events '))!;
+    return Number(line.trim().split(/\s+/)[2].replace(/,/g, ''));
+  };
+
+  it('never shows a half-written snapshot, whenever the process dies', async () => {
+    const seen: number[] = [];
+    for (const delayMs of [300, 900, 1800]) {
+      const child = spawn(process.execPath, [BIN, '--repo', repo, 'ingest', 'events', join(dir, 'events.csv')], { env: cleanEnv(), stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, delayMs));
+      const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      child.kill('SIGKILL'); // a no-op when the ingest already finished
+      await exited;
+      const rows = rowsInLake();
+      expect(rows % ROWS).toBe(0); // a whole number of complete ingests, never part of one
+      seen.push(rows);
+    }
+    const before = rowsInLake();
+    const ingest = featurelake(repo, ['ingest', 'events', join(dir, 'events.csv')]);
+    expect(ingest.status).toBe(0);
+    expect(rowsInLake()).toBe(before + ROWS);
+    expect(featurelake(repo, ['materialize-incremental', '2026-02-01']).status).toBe(0);
+    const online = JSON.parse(featurelake(repo, ['get-online-features', '--features', 'scores:score', '--entity', 'user_id=0,999', '--json']).stdout);
+    expect(online.results[1].statuses).toEqual(['PRESENT', 'PRESENT']);
+    expect(seen.some((rows) => rows === 0)).toBe(true); // at least one kill landed before the commit
+  }, 180_000);
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_REPO } from '../support/app';
 import { featurelake, startServer, stopServer, waitForHealth } from '../support/cli';
+import { query } from '../support/duckdb-files';
 import { freePort } from '../support/free-port';
 
 interface LogLine {
@@ -100,8 +101,14 @@ describe('operating the server process', () => {
       body: JSON.stringify({ features: ['airport_daily:avg_delay'], entities: { airport: ['ORD'] } }),
     });
     expect(online.status).toBe(200);
+    const logged = await fetch(`${url}/get-online-features`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.reader.key}`, 'content-type': 'application/json', 'x-request-id': 'trace-logged-1' },
+      body: JSON.stringify({ feature_service: 'delay_model', entities: { airport: ['ORD'], origin: ['ORD'], destination: ['LGA'] } }),
+    });
+    expect(logged.status).toBe(200);
     const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${keys.reader.key}` } })).text();
-    expect(text).toMatch(/featurelake_http_request_duration_seconds_count\{method="POST",route="\/get-online-features",status="200"\} 1/);
+    expect(text).toMatch(/featurelake_http_request_duration_seconds_count\{method="POST",route="\/get-online-features",status="200"\} 2/);
     expect(text).toMatch(/featurelake_http_request_duration_seconds_count\{method="GET",route="\/registry",status="401"\} 1/);
     expect(text).toMatch(/featurelake_job_duration_seconds_count\{kind="materialize",state="succeeded"\} 1/);
     expect(text).toMatch(/featurelake_job_rows_written_total\{view="airport_daily",store="online"\} 1/);
@@ -138,6 +145,9 @@ describe('operating the server process', () => {
     expect(code).toBe(0);
     expect(logLines().map((l) => l.msg)).toContainEqual(expect.stringMatching(/^HTTP server drained in \d+ ms$/));
     expect(featurelake(repo, ['datasets']).stdout).toMatch(/flights\s+2\s+30\s+2\s/);
+    // The served vector was logged (flushed on the way out) under the request's id.
+    const logs = await query(`SELECT request_id FROM read_parquet('${join(dir, '.featurelake/lake/datasets')}/_log_delay_model_*/**/*.parquet')`);
+    expect(logs.map((r) => r.request_id)).toEqual(['trace-logged-1']);
     for (const { key } of Object.values(keys)) expect(stdout + stderr).not.toContain(key);
   });
 });

@@ -54,7 +54,15 @@ export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Keeps a served answer if its feature service logs and this request is in the sample. */
-  record(catalog: FeatureCatalog, featureService: string | undefined, selection: FeatureSelection, rows: EntityRows, records: (OnlineRecord | null)[][], now: Micros): void {
+  record(
+    catalog: FeatureCatalog,
+    featureService: string | undefined,
+    selection: FeatureSelection,
+    rows: EntityRows,
+    records: (OnlineRecord | null)[][],
+    now: Micros,
+    requestId?: string,
+  ): void {
     if (featureService === undefined) return;
     const rate = catalog.featureService(featureService).logging?.sampleRate ?? 0;
     if (rate <= 0 || (rate < 1 && Math.random() >= rate)) return;
@@ -68,7 +76,7 @@ export class FeatureLogger implements OnModuleInit, BeforeApplicationShutdown {
       buffer = new LogBuffer(shape);
       this.pending.set(shape.dataset.name, buffer);
     }
-    buffer.add(randomUUID(), now, rows, records);
+    buffer.add(requestId ?? randomUUID(), now, rows, records);
     this.buffered += rows.rowCount;
     this.bufferedGauge.set(this.buffered);
     if (this.buffered >= this.config.monitoring.logFlushRows) void this.flush();

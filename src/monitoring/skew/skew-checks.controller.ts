@@ -1,6 +1,6 @@
-import { Access } from '../../auth/access.decorator';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access } from '../../auth/access.decorator';
 import { ValidationFailedError } from '../../common/errors';
 import { parseSkewSpec } from '../../core/skew/skew-spec';
 import { RunSkewCheckDto } from './dto/run-skew-check.dto';
