@@ -112,7 +112,7 @@ describe('faults in the online store and the lake', () => {
     expect(await metric('featurelake_s3_request_errors_total')).toBeGreaterThan(before);
   });
 
-  it.each(['fail', 'hang'] as const)('answers 503 LAKE_UNAVAILABLE in bounded time when S3 does not recover (%s), leaving the dataset as it was', async (mode) => {
+  it.each(['fail', 'hang'] as const)('answers 503 LAKE_UNAVAILABLE in bounded time when S3 does not recover (%s): no new snapshot, no training set', async (mode) => {
     const state = (await http.get('/datasets/airport_conditions').expect(200)).body;
     proxy.mode = mode;
     try {
@@ -121,10 +121,18 @@ describe('faults in the online store and the lake', () => {
       expect(ms).toBeLessThan(20_000); // four attempts with backoff, twice (upload, then the clean-up)
       const push = await http.post('/push').send({ push_source_name: 'airport_conditions_push', df: conditions(['SFO'], 1), to: 'offline' });
       expect([push.status, push.body.code]).toEqual([503, 'LAKE_UNAVAILABLE']);
+      const save = await http.post('/training-sets').send({
+        name: `conditions_${mode}`,
+        features: ['airport_conditions:visibility_miles'],
+        entities: { airport: ['ORD'], event_timestamp: ['2026-01-01T01:00:00Z'] },
+      });
+      expect([save.status, save.body.code]).toEqual([503, 'LAKE_UNAVAILABLE']);
     } finally {
       proxy.mode = 'pass';
     }
     expect((await http.get('/datasets/airport_conditions').expect(200)).body).toEqual(state);
+    await http.get(`/training-sets/conditions_${mode}`).expect(404);
+    expect((await http.get('/training-sets').expect(200)).body.training_sets).toEqual([]);
     await http.post('/datasets/airport_conditions/files').set('content-type', 'text/csv').send(CSV).expect(201);
   });
 });
