@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
+import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
@@ -26,11 +27,26 @@ export interface HttpAppOptions {
  * unread streams), OpenAPI at /docs, and every error as `{ code, message }`.
  */
 export async function createHttpApp(config: AppConfig, options: HttpAppOptions = {}): Promise<INestApplication> {
-  // skipMiddie: featurelake uses no Express-style middleware, and middie's hook costs every request.
   const log = createServerLogger(options.logger === false ? 'silent' : config.logLevel);
-  const adapter = new FastifyAdapter({
+  const adapter = createAdapter(config, log);
+  const fastify = adapter.getInstance();
+  registerBodyParsers(fastify, config.limits.idleTimeoutSeconds * 1000);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
+  app.enableShutdownHooks();
+  registerHooks(app, fastify);
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiInfo()));
+  await app.init();
+  await fastify.ready();
+  // Declared skew checks run in the server only: CLI commands build the same modules but never schedule.
+  app.get(SkewScheduler).start();
+  return app;
+}
+
+function createAdapter(config: AppConfig, log: Logger): FastifyAdapter {
+  return new FastifyAdapter({
     loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }), // one line per request, at a level by status: registerRequestLogging
+    // One line per finished request, at a level chosen by status (registerRequestLogging).
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestIdOf,
     bodyLimit: config.limits.maxJsonBytes,
@@ -39,36 +55,32 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
       const { status, body } = frameworkErrorBody(error);
       void reply.code(status).type('application/json').send(body);
     },
+    // featurelake uses no Express-style middleware, and middie's hook costs every request.
     skipMiddie: true,
   });
-  const fastify = adapter.getInstance();
-  registerBodyParsers(fastify, config.limits.idleTimeoutSeconds * 1000);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    bodyParser: false,
-    logger: new PinoNestLogger(log),
-  });
-  app.enableShutdownHooks();
-  // Hooks go on before routes exist (Nest registers them in init, Swagger in setup) so they cover all.
-  const authFailures = app.get(Metrics).counter('featurelake_auth_failures_total', 'Requests turned away for a missing or invalid API key', ['reason']);
+}
+
+/**
+ * Request hooks, in order: drain tracking, request id and logging, latency metrics, then
+ * authentication. They go on before any route exists (Nest registers routes in init, Swagger in
+ * setup), so they cover every route, the OpenAPI pages and unknown paths.
+ */
+function registerHooks(app: INestApplication, fastify: FastifyInstance): void {
+  const metrics = app.get(Metrics);
+  const authFailures = metrics.counter('featurelake_auth_failures_total', 'Requests turned away for a missing or invalid API key', ['reason']);
   app.get(HttpDrain).attach(fastify);
   registerRequestLogging(fastify);
-  registerHttpMetrics(fastify, app.get(Metrics));
+  registerHttpMetrics(fastify, metrics);
   registerAuthHook(fastify, app.get(ApiKeyAuthenticator), (reason) => authFailures.inc({ reason }));
-  app.get(Metrics).collectProcessMetrics();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('featurelake')
-      .setDescription("Feature store with its own data lake. /get-online-features, /materialize, /materialize-incremental and /health speak Feast's feature-server format.")
-      .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (when keys are configured); X-API-Key works too' })
-      .addSecurityRequirements('bearer')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
-  await app.init();
-  await adapter.getInstance().ready();
-  // Declared skew checks run in the server only: CLI commands build the same modules but never schedule.
-  app.get(SkewScheduler).start();
-  return app;
+  metrics.collectProcessMetrics();
+}
+
+function openApiInfo() {
+  return new DocumentBuilder()
+    .setTitle('featurelake')
+    .setDescription("Feature store with its own data lake. /get-online-features, /materialize, /materialize-incremental and /health speak Feast's feature-server format.")
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (when keys are configured); X-API-Key works too' })
+    .addSecurityRequirements('bearer')
+    .build();
 }
