@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { jsonDepthExceeds } from '../core/json-depth';
 import { MalformedJsonError, UnsupportedMediaTypeError } from './errors';
-import { idleTimeout } from './idle-timeout';
+import { withIdleTimeout } from './idle-timeout';
 
 /**
  * Request bodies on Fastify: JSON is parsed by us so that a malformed body becomes a DomainError
@@ -19,7 +19,7 @@ export function registerBodyParsers(fastify: FastifyInstance, idleMs: number): v
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const bodiless = request.method === 'GET' || request.method === 'HEAD' || request.headers['content-length'] === '0';
     if (bodiless || STREAM_ROUTES.includes(request.routeOptions.url ?? '')) return done(null, payload);
-    done(null, payload.pipe(idleTimeout(idleMs)));
+    done(null, withIdleTimeout(payload, idleMs));
   });
   const parseJson = (_request: unknown, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
     try {

@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { RequestTimeoutError } from './errors';
 
 /**
@@ -25,6 +25,23 @@ export function idleTimeout(idleMs: number): Transform {
     timer.unref();
   };
   stream.on('close', () => clearTimeout(timer));
+  // The error reaches whoever reads the body; with nobody reading any more it must not take the
+  // process down as an unhandled 'error' event.
+  stream.on('error', () => undefined);
   arm();
   return stream;
+}
+
+/**
+ * `source` piped through an idle timeout. `pipe` forwards neither errors nor an aborted source,
+ * so both are passed on here: a client that disconnects mid-body stops the clock instead of
+ * leaving a timer to fire on a stream nobody reads.
+ */
+export function withIdleTimeout(source: Readable, idleMs: number): Transform {
+  const idle = idleTimeout(idleMs);
+  source.once('error', (error) => idle.destroy(error));
+  source.once('close', () => {
+    if (!source.readableEnded) idle.destroy();
+  });
+  return source.pipe(idle);
 }
