@@ -46,10 +46,13 @@ function featurelake(repo, env, ...args) {
   return result.stdout;
 }
 
-/** Starts a server under test, pinned to core 0, and waits for its /health. */
-async function startHttp(command, args, env, url) {
+/**
+ * Starts a server under test, pinned to core 0, and waits for its /health. `stdout`: where its
+ * standard output (featurelake's JSON log) goes, a file descriptor; ignored by default.
+ */
+async function startHttp(command, args, env, url, { stdout = 'ignore' } = {}) {
   const [cmd, cmdArgs] = pinned(0, command, args);
-  const child = spawn(cmd, cmdArgs, { env: { ...process.env, NODE_NO_WARNINGS: '1', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(cmd, cmdArgs, { env: { ...process.env, NODE_NO_WARNINGS: '1', ...env }, stdio: ['ignore', stdout, 'inherit'] });
   for (let i = 0; i < 200; i++) {
     try {
       const response = await fetch(`${url}/health`);
