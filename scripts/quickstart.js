@@ -15,12 +15,12 @@ const { spawnSync } = require('node:child_process');
 const { mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const { DuckDBInstance } = require('@duckdb/node-api');
+const { STATE, STATE_ENV } = require('./lib/quickstart-state');
 
 const ROOT = path.join(__dirname, '..');
 const REPO = path.join(ROOT, 'feature-repo');
 const BIN = path.join(ROOT, 'bin', 'featurelake.js');
 const DATA = path.join(ROOT, 'node_modules', 'vega-datasets', 'data');
-const STATE = path.resolve(process.env.QUICKSTART_STATE_DIR || path.join(ROOT, '.featurelake'));
 const TRAINING_ROWS = 100000;
 
 const timings = [];
@@ -59,15 +59,7 @@ async function main() {
 /** Runs the featurelake CLI against the example repo; prints the command and its output. */
 function cli(...args) {
   console.log(`$ featurelake ${args.map(shown).join(' ')}`);
-  const env = {
-    ...process.env,
-    FEATURELAKE_LAKE_URI: `file://${path.join(STATE, 'lake')}`,
-    FEATURELAKE_OFFLINE_PATH: path.join(STATE, 'offline.duckdb'),
-    FEATURELAKE_ONLINE_TYPE: 'embedded',
-    FEATURELAKE_ONLINE_PATH: path.join(STATE, 'online.duckdb'),
-    FEATURELAKE_STATE_DIR: STATE,
-  };
-  const result = spawnSync(process.execPath, [BIN, '--repo', REPO, ...args], { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
+  const result = spawnSync(process.execPath, [BIN, '--repo', REPO, ...args], { encoding: 'utf8', env: STATE_ENV, maxBuffer: 64 * 2 ** 20 });
   if (result.status !== 0) throw new Error(`featurelake ${args[0]} failed:\n${result.stderr || result.stdout}`);
   if (!args.includes('--json')) console.log(result.stdout.trimEnd().replace(/^/gm, '  ') + '\n');
   return result.stdout;

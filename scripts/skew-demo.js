@@ -14,23 +14,15 @@ const { spawnSync } = require('node:child_process');
 const { existsSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const { DuckDBInstance } = require('@duckdb/node-api');
+const { perturbOnline: perturb } = require('./lib/perturb-online');
+const { STATE, STATE_ENV } = require('./lib/quickstart-state');
 
 const ROOT = path.join(__dirname, '..');
 const REPO = path.join(ROOT, 'feature-repo');
 const BIN = path.join(ROOT, 'bin', 'featurelake.js');
-const STATE = path.resolve(process.env.QUICKSTART_STATE_DIR || path.join(ROOT, '.featurelake'));
 const REPLAY = path.join(STATE, 'work', 'flights-replayed.parquet');
 const ROWS = 2000;
 const REQUESTS = 4;
-
-const ENV = {
-  ...process.env,
-  FEATURELAKE_LAKE_URI: `file://${path.join(STATE, 'lake')}`,
-  FEATURELAKE_OFFLINE_PATH: path.join(STATE, 'offline.duckdb'),
-  FEATURELAKE_ONLINE_TYPE: 'embedded',
-  FEATURELAKE_ONLINE_PATH: path.join(STATE, 'online.duckdb'),
-  FEATURELAKE_STATE_DIR: STATE,
-};
 
 async function main() {
   if (!existsSync(REPLAY)) {
@@ -92,42 +84,19 @@ async function perturbOnline(airports) {
   const { OnlineStore } = require(path.join(ROOT, 'dist', 'online-store', 'online-store'));
   const { RegistryService } = require(path.join(ROOT, 'dist', 'registry', 'registry.service'));
   const { encodeEntityKey } = require(path.join(ROOT, 'dist', 'core', 'entity-key'));
-  const app = await NestFactory.createApplicationContext(AppModule.register(loadConfig(REPO, configEnv(ENV))), { logger: ['error'] });
+  const app = await NestFactory.createApplicationContext(AppModule.register(loadConfig(REPO, configEnv(STATE_ENV))), { logger: ['error'] });
   try {
-    const catalog = await app.get(RegistryService).catalog();
-    const view = catalog.view('airport_daily');
-    const store = app.get(OnlineStore, { strict: false });
-    const [records] = await store.read(catalog.project, [{ view, entityKeys: airports.map((a) => encodeEntityKey([a])) }]);
-    const index = view.def.features.findIndex((f) => f.name === 'avg_delay');
-    const found = records.filter((r) => r !== null && typeof r.values[index] === 'number');
-    const values = found.map((r) => r.values[index]);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const sigma = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
-    const noise = gaussian(7);
-    await store.write(catalog.project, view, found.map((r) => ({ ...r, values: r.values.map((v, i) => (i === index ? v + sigma * noise() : v)) })));
-    return found.length;
+    const ports = { store: app.get(OnlineStore, { strict: false }), catalog: await app.get(RegistryService).catalog(), encodeEntityKey };
+    return await perturb(ports, { viewName: 'airport_daily', feature: 'avg_delay', keys: airports });
   } finally {
     await app.close();
   }
 }
 
-/** Standard normal draws from a seeded generator (mulberry32 + Box-Muller): the same noise every run. */
-function gaussian(seed) {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 /** Runs the featurelake CLI against the quickstart state; prints the command and its output; returns the exit code. */
 function cli(args, options = {}) {
   console.log(`$ ${options.shown ?? `featurelake ${args.map((a) => (a.startsWith(ROOT) ? path.relative(ROOT, a) : a)).join(' ')}`}`);
-  const result = spawnSync(process.execPath, [BIN, '--repo', REPO, ...args], { encoding: 'utf8', env: ENV, maxBuffer: 64 * 2 ** 20 });
+  const result = spawnSync(process.execPath, [BIN, '--repo', REPO, ...args], { encoding: 'utf8', env: STATE_ENV, maxBuffer: 64 * 2 ** 20 });
   if (result.status !== 0 && !(options.allowFailure && result.status === 1 && !result.stderr)) {
     throw new Error(`featurelake ${args[0]} failed:\n${result.stderr || result.stdout}`);
   }
