@@ -8,7 +8,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LakeModule } from './lake/lake.module';
-import { MetricsModule } from './monitoring/metrics/metrics.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
 import { PushModule } from './push/push.module';

@@ -12,8 +12,8 @@ import { HttpDrain } from './common/http-drain';
 import { frameworkErrorBody } from './common/http-error.filter';
 import { createServerLogger, PinoNestLogger, registerRequestLogging, requestIdOf } from './common/logging';
 import { AppConfig } from './config/app-config';
-import { registerHttpMetrics } from './monitoring/metrics/http-metrics';
-import { Metrics } from './monitoring/metrics/metrics';
+import { registerHttpMetrics } from './metrics/http-metrics';
+import { Metrics } from './metrics/metrics';
 import { SkewScheduler } from './monitoring/skew/skew-scheduler';
 
 export interface HttpAppOptions {

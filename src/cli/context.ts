@@ -1,6 +1,7 @@
 import { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
+import { ScratchSpace } from '../common/scratch-space';
 import { AppConfig } from '../config/app-config';
 import { configEnv, loadConfig } from '../config/load-config';
 
@@ -23,5 +24,6 @@ export async function withServices<T>(options: GlobalOptions, work: (get: <S>(ty
     return await work((type) => app.get(type, { strict: false }), config);
   } finally {
     await app.close();
+    app.get(ScratchSpace).remove(); // after DuckDB closed its spill files
   }
 }

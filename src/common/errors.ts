@@ -65,6 +65,11 @@ export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
   readonly status = 403;
 }
+/** A webhook named by a request rather than declared in the feature repo or allowed by config. */
+export class WebhookNotAllowedError extends DomainError {
+  readonly code = 'WEBHOOK_NOT_ALLOWED';
+  readonly status = 403;
+}
 
 // 404: something named does not exist.
 export class FeatureViewNotFoundError extends DomainError {
@@ -103,10 +108,6 @@ export class RegistryNotAppliedError extends DomainError {
   readonly code = 'REGISTRY_NOT_APPLIED';
   readonly status = 404;
 }
-export class RouteNotFoundError extends DomainError {
-  readonly code = 'NOT_FOUND';
-  readonly status = 404;
-}
 
 // 409: the state of the system forbids it right now.
 export class CommitConflictError extends DomainError {
@@ -137,6 +138,15 @@ export class OfflineStoreLockedError extends DomainError {
   readonly code = 'OFFLINE_STORE_LOCKED';
   readonly status = 409;
 }
+export class ServerAlreadyRunningError extends DomainError {
+  readonly code = 'SERVER_ALREADY_RUNNING';
+  readonly status = 409;
+}
+/** Another request with the same Idempotency-Key is still being applied. */
+export class IdempotencyKeyInUseError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_IN_USE';
+  readonly status = 409;
+}
 
 // 413 / 415: the upload is not something we take.
 export class RequestTimeoutError extends DomainError {
@@ -150,6 +160,43 @@ export class PayloadTooLargeError extends DomainError {
 export class UnsupportedMediaTypeError extends DomainError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
   readonly status = 415;
+}
+
+// 413 / 422: over a budget (config-limits.ts). The message and `details.limit` name the config field.
+export class RowLimitExceededError extends DomainError {
+  readonly code = 'ROW_LIMIT_EXCEEDED';
+  readonly status = 413;
+}
+export class SizeLimitExceededError extends DomainError {
+  readonly code = 'SIZE_LIMIT_EXCEEDED';
+  readonly status = 413;
+}
+export class JsonLimitExceededError extends DomainError {
+  readonly code = 'JSON_LIMIT_EXCEEDED';
+  readonly status = 413;
+}
+export class ResultLimitExceededError extends DomainError {
+  readonly code = 'RESULT_LIMIT_EXCEEDED';
+  readonly status = 422;
+}
+export class MemoryLimitExceededError extends DomainError {
+  readonly code = 'MEMORY_LIMIT_EXCEEDED';
+  readonly status = 422;
+}
+export class TempLimitExceededError extends DomainError {
+  readonly code = 'TEMP_LIMIT_EXCEEDED';
+  readonly status = 422;
+}
+export class TimeLimitExceededError extends DomainError {
+  readonly code = 'TIME_LIMIT_EXCEEDED';
+  readonly status = 422;
+}
+
+type LimitErrorClass = new (message: string, details?: Record<string, unknown>) => DomainError;
+
+/** `what` (e.g. "entity_dataset: 12,000,000 rows") is over `field` (e.g. limits.max_entity_rows) of `max`. */
+export function limitExceeded(Class: LimitErrorClass, what: string, field: string, max: number, shownMax = max.toLocaleString('en-US')): DomainError {
+  return new Class(`${what} exceeds ${field} (${shownMax}); nothing was changed`, { limit: field, max });
 }
 
 // 422: well-formed, but the content cannot be used.
@@ -173,6 +220,15 @@ export class MaterializationFailedError extends DomainError {
   readonly code = 'MATERIALIZATION_FAILED';
   readonly status = 422;
 }
+/** Some views of a job failed and the others were materialized (job state `partial`). */
+export class MaterializationPartialError extends DomainError {
+  readonly code = 'MATERIALIZATION_PARTIAL';
+  readonly status = 422;
+}
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  readonly status = 422;
+}
 
 // 5xx: a dependency failed; the request may succeed later.
 export class OnlineStoreUnavailableError extends DomainError {
@@ -182,6 +238,26 @@ export class OnlineStoreUnavailableError extends DomainError {
 export class LakeUnavailableError extends DomainError {
   readonly code = 'LAKE_UNAVAILABLE';
   readonly status = 503;
+}
+/** The server is stopping: work still running at the drain deadline is interrupted with this. */
+export class ShuttingDownError extends DomainError {
+  readonly code = 'SHUTTING_DOWN';
+  readonly status = 503;
+}
+/** A local DuckDB file was deleted or replaced under the running process; what was written went to the old file. */
+export class StateFileReplacedError extends DomainError {
+  readonly code = 'STATE_FILE_REPLACED';
+  readonly status = 503;
+}
+/** The disk under a path featurelake writes is full (ENOSPC). */
+export class StorageFullError extends DomainError {
+  readonly code = 'STORAGE_FULL';
+  readonly status = 507;
+}
+/** The client went away: its work is stopped. Nobody reads this answer; it names the reason in logs and metrics. */
+export class ClientGoneError extends DomainError {
+  readonly code = 'CLIENT_CLOSED_REQUEST';
+  readonly status = 499;
 }
 
 // Startup: the configuration cannot work; the process exits with this message.

@@ -27,17 +27,44 @@ export type OnlineStoreConfig =
       timeoutMs: number;
     };
 
+/** The budgets of every unit of work (see config-limits.ts for the defaults and README's table). */
 export interface Limits {
   /** Entity rows in one /get-online-features request. */
   maxOnlineRows: number;
-  /** Entity rows in one JSON /get-historical-features request. */
+  /** Entity rows given as JSON in one /get-historical-features request. */
   maxHistoricalRows: number;
+  /** Entity rows of any historical request, training set or consistency check, from any source (file, dataset, window). */
+  maxEntityRows: number;
   /** Bytes in one JSON request body. */
   maxJsonBytes: number;
+  /** Values (array items and object members) in one JSON body, counted while it arrives. */
+  maxJsonElements: number;
   /** Bytes in one uploaded data file. */
   maxUploadBytes: number;
+  /** Rows in one ingested file, and its decompressed bytes (Parquet: from its metadata, before reading). */
+  maxIngestRows: number;
+  maxIngestBytes: number;
+  /** Rows in one /push. */
+  maxPushRows: number;
+  /** Bytes of one result file (historical features, a training set), watched while the engine writes it. */
+  maxResultBytes: number;
+  /** Wall-clock budgets: a request's engine work (historical, training sets, skew checks), an ingest, a job. */
+  queryTimeoutSeconds: number;
+  ingestTimeoutSeconds: number;
+  jobTimeoutSeconds: number;
   /** A request body that stops arriving for this long is answered 408: slow clients cannot hold connections and memory. */
   idleTimeoutSeconds: number;
+  /** On SIGTERM: requests in flight get most of this to finish; then running statements are interrupted and the server exits. */
+  drainSeconds: number;
+  /** /health answers degraded when a backend has not answered within this. */
+  healthTimeoutMs: number;
+}
+
+/** Bounds for every DuckDB instance of a process (each takes a share: config-limits.ts). */
+export interface DuckDbConfig {
+  memoryLimitBytes: number;
+  /** Spill space (DuckDB's max_temp_directory_size). */
+  tempLimitBytes: number;
 }
 
 /** API keys: auth is off while none is configured (the embedded local setup) and on as soon as one is. */
@@ -53,6 +80,8 @@ export interface MonitoringConfig {
   logFlushRows: number;
   /** At most this many rows wait in memory; beyond that rows are dropped and counted, so serving never waits on the lake. */
   logBufferRows: number;
+  /** URL prefixes a skew-check request may name as its webhook; checks declared in the feature repo may name any. */
+  webhookAllowlist: string[];
 }
 
 /**
@@ -64,8 +93,8 @@ export class AppConfig {
   project!: string;
   lake!: LakeLocation;
   offlinePath!: string;
-  /** DuckDB memory_limit for the offline store; memory stays bounded, large operations spill to disk. */
-  duckdbMemoryLimit!: string;
+  /** Memory and spill bounds of the DuckDB instances; beyond memory, large operations spill to disk, beyond spill they fail. */
+  duckdb!: DuckDbConfig;
   online!: OnlineStoreConfig;
   /** Local working folder: lake object cache, temporary files, the running server's address. */
   stateDir!: string;

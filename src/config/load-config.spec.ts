@@ -76,7 +76,7 @@ describe('loadConfig', () => {
       'lake.uri: must be file://PATH or s3://BUCKET/PREFIX, got "ftp://x" (line 3)',
       'online.type: must be embedded or redis, got "memcached" (line 5)',
       'project: must be an identifier (letters, digits, _) (line 1)',
-      'surprise: unknown field (allowed: project, lake, offline, online, registry, monitoring, limits, auth, log_level) (line 6)',
+      'surprise: unknown field (allowed: project, lake, offline, online, duckdb, registry, monitoring, limits, auth, log_level) (line 6)',
     ]);
   });
 
@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     const config = loadConfig(repo, { FEATURELAKE_S3_TIMEOUT_MS: '2000', FEATURELAKE_IDLE_TIMEOUT_SECONDS: '9' });
     expect(config.limits).toMatchObject({ maxOnlineRows: 50, idleTimeoutSeconds: 9 });
     expect(config.lake).toMatchObject({ timeoutMs: 2000 });
+  });
+
+  it('has a documented default for every budget, and reads sizes with units', () => {
+    write('project: p\nlake:\n  uri: file://lake\nlimits: { max_ingest_bytes: 2GiB, max_result_bytes: 1000000, max_entity_rows: 5 }\nduckdb: { memory_limit: 512MiB }\n');
+    const config = loadConfig(repo, { FEATURELAKE_DUCKDB_TEMP_LIMIT: '2GB', FEATURELAKE_QUERY_TIMEOUT_SECONDS: '30' });
+    expect(config.limits).toMatchObject({ maxIngestBytes: 2 * 2 ** 30, maxResultBytes: 1e6, maxEntityRows: 5, queryTimeoutSeconds: 30, maxJsonElements: 2_000_000, drainSeconds: 25 });
+    expect(config.duckdb).toEqual({ memoryLimitBytes: 512 * 2 ** 20, tempLimitBytes: 2e9 });
+    expect(Object.values(config.limits).every((v) => typeof v === 'number' && v > 0)).toBe(true);
+  });
+
+  it('rejects sizes it cannot read, naming the field', () => {
+    write('project: p\nlake:\n  uri: file://lake\nlimits: { max_ingest_bytes: lots }\nduckdb: { memory_limit: 1XB }\nmonitoring: { webhook_allowlist: [ftp://x] }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/duckdb\.memory_limit: must be a size[^]*monitoring\.webhook_allowlist: entries must be http\(s\) URL prefixes[^]*limits\.max_ingest_bytes: must be a size/);
   });
 
   it('says where it looked when there is no project file', () => {

@@ -7,11 +7,9 @@ import { parseYaml } from '../common/yaml-file';
 import { ApiKeyDef, isRole, isSha256Hex, parseApiKeyList, ROLES } from '../core/access';
 import { isIdentifier } from '../core/identifiers';
 import { AppConfig, LakeLocation, OnlineStoreConfig } from './app-config';
+import { readDuckDb, readLimits } from './config-limits';
 
 export const PROJECT_FILE = 'featurelake.yaml';
-
-/** DuckDB's own default is 80% of RAM, which lets one big materialization take the machine. */
-const DEFAULT_MEMORY_LIMIT = '1GB';
 
 /** Environment variables that override the project file; the README documents each one. */
 export type ConfigEnv = Partial<Record<(typeof ENV_VARS)[number], string>>;
@@ -23,6 +21,10 @@ export const ENV_VARS = [
   'FEATURELAKE_S3_TIMEOUT_MS',
   'FEATURELAKE_OFFLINE_PATH',
   'FEATURELAKE_DUCKDB_MEMORY_LIMIT',
+  'FEATURELAKE_DUCKDB_TEMP_LIMIT',
+  'FEATURELAKE_QUERY_TIMEOUT_SECONDS',
+  'FEATURELAKE_DRAIN_SECONDS',
+  'FEATURELAKE_WEBHOOK_ALLOWLIST',
   'FEATURELAKE_ONLINE_TYPE',
   'FEATURELAKE_REDIS_URL',
   'FEATURELAKE_REDIS_CLUSTER',
@@ -70,17 +72,14 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
+  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
   const offline = root.object('offline');
-  offline?.rejectUnknown(['path', 'memory_limit']);
+  offline?.rejectUnknown(['path']);
   const offlinePath = resolve(dir, env.FEATURELAKE_OFFLINE_PATH ?? offline?.string('path') ?? '../.featurelake/offline.duckdb');
-  const duckdbMemoryLimit = env.FEATURELAKE_DUCKDB_MEMORY_LIMIT ?? offline?.string('memory_limit') ?? DEFAULT_MEMORY_LIMIT;
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(duckdbMemoryLimit)) {
-    root.issue(`must be a size such as 512MB or 2GB, got ${JSON.stringify(duckdbMemoryLimit)}`, ['offline', 'memory_limit']);
-  }
+  const duckdb = readDuckDb(root, env);
   const online = readOnline(root, dir, offlinePath, env);
   const registry = root.object('registry');
   registry?.rejectUnknown(['refresh_seconds']);
@@ -97,7 +96,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     project,
     lake,
     offlinePath,
-    duckdbMemoryLimit,
+    duckdb,
     online,
     stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
     registryRefreshSeconds: refresh,
@@ -113,19 +112,6 @@ function positive(root: FieldReader, section: FieldReader | undefined, path: str
   const value = Number(raw ?? section?.scalarText(path[path.length - 1]) ?? fallback);
   if (!(value > 0)) root.issue('must be a positive number', path);
   return value;
-}
-
-function readLimits(root: FieldReader, env: ConfigEnv): AppConfig['limits'] {
-  const section = root.object('limits');
-  section?.rejectUnknown(['max_online_rows', 'max_historical_rows', 'max_json_bytes', 'max_upload_bytes', 'idle_timeout_seconds']);
-  const limit = (field: string, fallback: number, raw?: string) => positive(root, section, ['limits', field], fallback, raw);
-  return {
-    maxOnlineRows: limit('max_online_rows', 10_000),
-    maxHistoricalRows: limit('max_historical_rows', 1_000_000),
-    maxJsonBytes: limit('max_json_bytes', 64 * 2 ** 20),
-    maxUploadBytes: limit('max_upload_bytes', 4 * 2 ** 30),
-    idleTimeoutSeconds: limit('idle_timeout_seconds', 30, env.FEATURELAKE_IDLE_TIMEOUT_SECONDS),
-  };
 }
 
 /** Keys from `auth.keys` in the file and `FEATURELAKE_API_KEYS`; both only ever hold SHA-256 digests. */
@@ -155,12 +141,17 @@ function readAuth(root: FieldReader, env: ConfigEnv): AppConfig['auth'] {
 
 function readMonitoring(root: FieldReader, env: ConfigEnv): AppConfig['monitoring'] {
   const section = root.object('monitoring');
-  section?.rejectUnknown(['log_flush_seconds', 'log_flush_rows', 'log_buffer_rows']);
+  section?.rejectUnknown(['log_flush_seconds', 'log_flush_rows', 'log_buffer_rows', 'webhook_allowlist']);
   const number = (field: string, fallback: number, raw?: string) => positive(root, section, ['monitoring', field], fallback, raw);
+  const allowlist = env.FEATURELAKE_WEBHOOK_ALLOWLIST?.split(',').map((u) => u.trim()).filter(Boolean) ?? section?.stringList('webhook_allowlist') ?? [];
+  for (const prefix of allowlist) {
+    if (!/^https?:\/\/[^/\s]+\/\S*$/.test(prefix)) root.issue(`entries must be http(s) URL prefixes ending in a path (e.g. https://hooks.example.com/), got ${JSON.stringify(prefix)}`, ['monitoring', 'webhook_allowlist']);
+  }
   return {
     logFlushSeconds: number('log_flush_seconds', 30, env.FEATURELAKE_LOG_FLUSH_SECONDS),
     logFlushRows: number('log_flush_rows', 10_000),
     logBufferRows: number('log_buffer_rows', 200_000),
+    webhookAllowlist: allowlist,
   };
 }
 

@@ -15,8 +15,3 @@ export function quoteIdent(name: string): string {
   }
   return `"${name}"`;
 }
-
-/** Quotes a string literal for DuckDB (used only for paths we generate, never for user text). */
-export function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}

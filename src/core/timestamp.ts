@@ -66,10 +66,6 @@ export function secondsToMicros(seconds: number): Micros {
   return BigInt(seconds) * MICROS_PER_SECOND;
 }
 
-export function microsToDate(micros: Micros): Date {
-  return new Date(Number(micros / MICROS_PER_MS));
-}
-
 /** parseTimestamp for a named request field: the error names the field and the bad text. */
 export function requireTimestamp(text: string, field: string): Micros {
   const micros = parseTimestamp(text);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { Metrics } from '../metrics/metrics';
 import { DatasetService } from './dataset.service';
 
 /** Listing a lake on S3 costs requests, so a scrape reuses figures up to this old. */

@@ -1,7 +1,7 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { Metrics } from '../metrics/metrics';
 import { LocalObjectStore } from './local.object-store';
 import { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3.object-store';

@@ -8,6 +8,7 @@ const TABLE = 'featurelake_meta.jobs';
 /** Job history in the offline DuckDB file, next to the tables the jobs build. */
 export class DuckDbJobStore extends JobStore {
   private ready?: Promise<void>;
+  private readyFor = -1;
 
   constructor(private readonly db: DuckDbDatabase) {
     super();
@@ -33,6 +34,8 @@ export class DuckDbJobStore extends JobStore {
 
   private session<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.db.withConnection(async (c) => {
+      if (this.readyFor !== this.db.generation) this.ready = undefined;
+      this.readyFor = this.db.generation;
       this.ready ??= this.open(c).catch((error: unknown) => {
         this.ready = undefined;
         throw error;

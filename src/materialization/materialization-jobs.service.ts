@@ -12,7 +12,7 @@ import {
 } from '../common/errors';
 import { FeatureCatalog } from '../core/catalog';
 import { formatTimestamp } from '../core/timestamp';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { Metrics } from '../metrics/metrics';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
@@ -37,6 +37,8 @@ export class MaterializationJobs implements OnApplicationShutdown {
   private readonly queue: string[] = [];
   private readonly done = new Map<string, { promise: Promise<Job>; resolve: (job: Job) => void }>();
   private readonly errors = new Map<string, unknown>();
+  /** Saves of one job run one after another, so a throttled progress save never lands after the final one. */
+  private readonly saves = new Map<string, Promise<void>>();
   private running?: Running & { id: string };
 
   private readonly jobDuration;
@@ -61,7 +63,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
     }
     this.assertNoOverlap(views);
     const job = newJob({ ...request, views });
-    await this.store.save(job);
+    await this.persist(job);
     this.active.set(job.id, job);
     let resolve!: (job: Job) => void;
     this.done.set(job.id, { promise: new Promise((r) => (resolve = r)), resolve });
@@ -108,6 +110,14 @@ export class MaterializationJobs implements OnApplicationShutdown {
     await this.running?.finished.catch(() => undefined);
   }
 
+  /** Queues a save of the job as it is when the save runs; resolves when that save is done. */
+  private persist(job: Job): Promise<void> {
+    const previous = this.saves.get(job.id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.store.save(job));
+    this.saves.set(job.id, next);
+    return next;
+  }
+
   private assertNoOverlap(views: string[]): void {
     for (const job of this.active.values()) {
       const shared = job.request.views.find((v) => views.includes(v));
@@ -139,10 +149,10 @@ export class MaterializationJobs implements OnApplicationShutdown {
     const save = () => {
       if (Date.now() - lastSave < SAVE_INTERVAL_MS) return;
       lastSave = Date.now();
-      void this.store.save(job).catch((error: unknown) => this.logger.warn(`could not save job ${job.id}: ${String(error)}`));
+      void this.persist(job).catch((error: unknown) => this.logger.warn(`could not save job ${job.id}: ${String(error)}`));
     };
     try {
-      await this.store.save(job);
+      await this.persist(job);
       await this.executor.execute(job, await this.registry.catalog(), signal, save);
       return await this.finish(job, 'succeeded', null);
     } catch (error) {
@@ -165,7 +175,8 @@ export class MaterializationJobs implements OnApplicationShutdown {
       this.rowsWritten.inc({ view: view.view, store: 'online' }, view.rowsOnline);
     }
     for (const view of job.views) if (view.state === 'pending' || view.state === 'running') view.state = state === 'cancelled' ? 'cancelled' : view.state;
-    await this.store.save(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
+    await this.persist(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
+    this.saves.delete(job.id);
     this.active.delete(job.id);
     this.done.get(job.id)?.resolve(job);
     return job;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DuckDbModule, OfflineDatabase } from '../duckdb/duckdb.module';
+import { OfflineDatabase, OfflineDuckDb } from '../duckdb/duckdb.module';
 import { LakeModule } from '../lake/lake.module';
 import { OfflineStoreModule } from '../offline-store/offline-store.module';
 import { OnlineStoreModule } from '../online-store/online-store.module';
@@ -12,7 +12,7 @@ import { MaterializationController } from './materialization.controller';
 import { MaterializationService } from './materialization.service';
 
 @Module({
-  imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, DuckDbModule],
+  imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, OfflineDuckDb],
   providers: [
     MaterializationService,
     MaterializationJobs,

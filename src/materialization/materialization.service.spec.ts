@@ -9,7 +9,7 @@ import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { IncrementalSource, OfflineStore, PendingBatch, RunControl, ViewState } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { Metrics } from '../metrics/metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
 

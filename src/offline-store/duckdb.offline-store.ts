@@ -30,6 +30,7 @@ import {
 /** The offline store in one DuckDB file: a table per feature view, plus metadata and pending tables. */
 export class DuckDbOfflineStore extends OfflineStore {
   private schemaReady?: Promise<void>;
+  private schemaFor = -1;
 
   constructor(private readonly db: DuckDbDatabase) {
     super();
@@ -114,6 +115,8 @@ export class DuckDbOfflineStore extends OfflineStore {
   /** A connection with the schemas in place (created once per process). */
   private async session<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.db.withConnection(async (c) => {
+      if (this.schemaFor !== this.db.generation) this.schemaReady = undefined;
+      this.schemaFor = this.db.generation;
       this.schemaReady ??= createSchemas(c).catch((error: unknown) => {
         this.schemaReady = undefined;
         throw error;

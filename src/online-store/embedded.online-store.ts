@@ -14,6 +14,8 @@ const PRUNE_INTERVAL_MS = 60_000;
  */
 export class EmbeddedOnlineStore extends OnlineStore {
   private ready?: Promise<void>;
+  /** The file generation the table was created in (a replaced file needs it again). */
+  private readyFor = -1;
   private lastPrune = 0;
 
   constructor(private readonly db: DuckDbDatabase) {
@@ -67,6 +69,10 @@ export class EmbeddedOnlineStore extends OnlineStore {
     await this.session(async (c) => void (await c.run('SELECT 1')));
   }
 
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
   private async prune(c: DuckDBConnection): Promise<void> {
     if (Date.now() - this.lastPrune < PRUNE_INTERVAL_MS) return;
     this.lastPrune = Date.now();
@@ -75,6 +81,8 @@ export class EmbeddedOnlineStore extends OnlineStore {
 
   private session<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.db.withConnection(async (c) => {
+      if (this.readyFor !== this.db.generation) this.ready = undefined;
+      this.readyFor = this.db.generation;
       this.ready ??= c.run(
         `CREATE TABLE IF NOT EXISTS ${TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL, expires_at_ms BIGINT DEFAULT 0);
          ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS expires_at_ms BIGINT DEFAULT 0`,

@@ -1,7 +1,8 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { DuckDbModule } from '../duckdb/duckdb.module';
+import { Metrics } from '../metrics/metrics';
 import { EmbeddedOnlineStore } from './embedded.online-store';
 import { OnlineStore } from './online-store';
 import { RedisOnlineStore } from './redis.online-store';
@@ -10,13 +11,8 @@ const ONLINE_DATABASE = Symbol('ONLINE_DATABASE');
 
 /** The online store chosen by config: Redis, or the embedded DuckDB-file store. */
 @Module({
+  imports: [DuckDbModule.register({ token: ONLINE_DATABASE, name: 'online', path: (config) => (config.online.type === 'embedded' ? config.online.path : null) })],
   providers: [
-    {
-      provide: ONLINE_DATABASE,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        config.online.type === 'embedded' ? new DuckDbDatabase(config.online.path, config.stateDir) : null,
-    },
     {
       provide: OnlineStore,
       inject: [AppConfig, ONLINE_DATABASE, Metrics],
@@ -30,13 +26,9 @@ const ONLINE_DATABASE = Symbol('ONLINE_DATABASE');
   exports: [OnlineStore],
 })
 export class OnlineStoreModule implements OnApplicationShutdown {
-  constructor(
-    @Inject(ONLINE_DATABASE) private readonly db: DuckDbDatabase | null,
-    @Inject(OnlineStore) private readonly store: OnlineStore,
-  ) {}
+  constructor(@Inject(OnlineStore) private readonly store: OnlineStore) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.db?.close();
-    if (this.store instanceof RedisOnlineStore) await this.store.close();
+    await this.store.close();
   }
 }

@@ -24,6 +24,9 @@ export abstract class OnlineStore {
 
   /** Whether the store answers, for /health. */
   abstract ping(): Promise<void>;
+
+  /** Releases connections and files; the store is not used afterwards. */
+  abstract close(): Promise<void>;
 }
 
 /** Storage key of one entity's record of one view shape: `<project>:<view>:<fingerprint>:<entity key>`. */

@@ -1,7 +1,7 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TempFiles } from '../common/temp-files';
-import { AppConfig } from '../config/app-config';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { DuckDbModule } from '../duckdb/duckdb.module';
 import { LakeModule } from '../lake/lake.module';
 import { ObjectStoreModule } from '../lake/object-store.module';
 import { OfflineStoreModule } from '../offline-store/offline-store.module';
@@ -17,20 +17,13 @@ const ENCODER_DATABASE = Symbol('ENCODER_DATABASE');
 
 /** Training data: point-in-time joins from any entity source, streamed in any format, and saved, reproducible training sets. */
 @Module({
-  imports: [RegistryModule, OfflineStoreModule, LakeModule, ObjectStoreModule],
+  imports: [RegistryModule, OfflineStoreModule, LakeModule, ObjectStoreModule, DuckDbModule.register({ token: ENCODER_DATABASE, name: 'results', path: () => ':memory:' })],
   providers: [
     HistoricalFeaturesService,
     TrainingSetsService,
-    { provide: ENCODER_DATABASE, inject: [AppConfig], useFactory: (config: AppConfig) => new DuckDbDatabase(':memory:', config.stateDir) },
     { provide: ResultEncoder, inject: [ENCODER_DATABASE, TempFiles], useFactory: (db: DuckDbDatabase, temp: TempFiles) => new DuckDbResultEncoder(db, temp) },
   ],
   controllers: [RetrievalController, TrainingSetsController],
   exports: [HistoricalFeaturesService, TrainingSetsService],
 })
-export class RetrievalModule implements OnApplicationShutdown {
-  constructor(@Inject(ENCODER_DATABASE) private readonly db: DuckDbDatabase) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.db.close();
-  }
-}
+export class RetrievalModule {}

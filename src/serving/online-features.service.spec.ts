@@ -1,7 +1,7 @@
 import { testCatalog, testDefinitions } from '../../test/support/catalog';
 import { CollectingLogSink, InMemoryOnlineStore } from '../../test/support/fakes';
 import { FeatureLogger } from '../monitoring/logging/feature-logger';
-import { Metrics } from '../monitoring/metrics/metrics';
+import { Metrics } from '../metrics/metrics';
 import { AppConfig } from '../config/app-config';
 import { encodeEntityKey } from '../core/entity-key';
 import { onlineResponseJson } from '../core/online-response';

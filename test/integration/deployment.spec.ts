@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { configEnv, ENV_VARS, loadConfig } from '../../src/config/load-config';
+import { duckDbBudget } from '../../src/config/config-limits';
 import { parseApiKeyList } from '../../src/core/access';
 
 /**
@@ -168,7 +169,11 @@ describe('infra/k8s manifests', () => {
     const emptyDirs = new Set((server.spec.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
     const writable = (serverContainer.volumeMounts ?? []).filter((m) => emptyDirs.has(m.name)).map((m) => m.mountPath);
     for (const path of [config.offlinePath, config.stateDir]) expect(writable.some((dir) => path === dir || path.startsWith(`${dir}/`))).toBe(true);
-    expect(bytes(config.duckdbMemoryLimit)).toBeLessThan(bytes(serverContainer.resources!.limits!.memory));
+    // Every DuckDB instance of the process together, plus room for Node itself, fits the pod; their spill fits the state volume.
+    const budget = duckDbBudget(config);
+    expect(budget.memoryLimitBytes + 512 * 2 ** 20).toBeLessThan(bytes(serverContainer.resources!.limits!.memory));
+    const state = (server.spec.volumes ?? []).find((v) => v.name === 'state')!;
+    expect(budget.tempLimitBytes).toBeLessThan(bytes(String((state.emptyDir as { sizeLimit?: string }).sizeLimit)));
   });
 
   it('keep only SHA-256 digests of API keys in the Secret, a reader among them for Prometheus', () => {

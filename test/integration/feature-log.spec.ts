@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TempFiles } from '../../src/common/temp-files';
 import { resolveSelection } from '../../src/core/feature-selection';
-import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 import { parseEntityRows } from '../../src/core/entity-rows';
 import { OnlineRecord } from '../../src/core/online-record';
 import { logShape } from '../../src/monitoring/logging/feature-log';
 import { LogBuffer } from '../../src/monitoring/logging/log-buffer';
 import { DuckDbLogSink } from '../../src/monitoring/logging/duckdb.log-sink';
 import { testCatalog } from '../support/catalog';
-import { query } from '../support/duckdb-files';
+import { query, testDatabase } from '../support/duckdb-files';
 import { datasetService, objectStore } from '../support/lake';
 
 /** The log sink on real DuckDB and a local lake: every value type survives, typed as declared. */
@@ -19,7 +18,7 @@ describe('DuckDbLogSink', () => {
   const catalog = testCatalog();
   const store = objectStore('local', dir);
   const { datasets, close } = datasetService(store, catalog, dir);
-  const db = new DuckDbDatabase(':memory:', dir);
+  const db = testDatabase(':memory:', dir);
   const sink = new DuckDbLogSink(db, datasets, new TempFiles(join(dir, 'tmp')));
   const selection = resolveSelection(catalog, { featureService: 'all' });
   const shape = logShape('all', selection);

@@ -6,6 +6,7 @@ import { encodeEntityKey } from '../../src/core/entity-key';
 import { OnlineRecord } from '../../src/core/online-record';
 import { parseTimestamp } from '../../src/core/timestamp';
 import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
+import { testDatabase } from '../support/duckdb-files';
 import { EmbeddedOnlineStore } from '../../src/online-store/embedded.online-store';
 import { OnlineStore } from '../../src/online-store/online-store';
 import { RedisOnlineStore } from '../../src/online-store/redis.online-store';
@@ -47,7 +48,7 @@ describe.each(['redis', 'redis-cluster', 'embedded'] as const)('OnlineStore cont
       cluster = await startRedisCluster();
       store = new RedisOnlineStore({ url: cluster.url, cluster: true });
     } else {
-      db = new DuckDbDatabase(join(dir, 'online.duckdb'), dir);
+      db = testDatabase(join(dir, 'online.duckdb'), dir);
       store = new EmbeddedOnlineStore(db);
     }
   });

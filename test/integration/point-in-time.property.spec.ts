@@ -8,6 +8,7 @@ import { Definitions } from '../../src/core/definitions';
 import { parseEntityRows } from '../../src/core/entity-rows';
 import { resolveSelection } from '../../src/core/feature-selection';
 import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
+import { testDatabase } from '../support/duckdb-files';
 import { DuckDbOfflineStore } from '../../src/offline-store/duckdb.offline-store';
 import { testCatalog } from '../support/catalog';
 
@@ -28,7 +29,7 @@ describe('point-in-time join matches a brute-force oracle (property)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-prop-'));
-    db = new DuckDbDatabase(join(dir, 'offline.duckdb'), dir);
+    db = testDatabase(join(dir, 'offline.duckdb'), dir);
     store = new DuckDbOfflineStore(db);
     writer = await DuckDBInstance.create(':memory:');
   });

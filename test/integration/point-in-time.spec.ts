@@ -8,7 +8,7 @@ import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 import { DuckDbOfflineStore } from '../../src/offline-store/duckdb.offline-store';
 import { HistoricalQuery } from '../../src/offline-store/offline-store';
 import { testCatalog } from '../support/catalog';
-import { query, writeFile } from '../support/duckdb-files';
+import { query, testDatabase, writeFile } from '../support/duckdb-files';
 
 const catalog = testCatalog();
 const t = (iso: string) => parseTimestamp(iso) as bigint;
@@ -47,7 +47,7 @@ describe('point-in-time join on real DuckDB', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-pit-'));
-    db = new DuckDbDatabase(join(dir, 'offline.duckdb'), dir);
+    db = testDatabase(join(dir, 'offline.duckdb'), dir);
     store = new DuckDbOfflineStore(db);
     const drivers = join(dir, 'drivers.parquet');
     const zones = join(dir, 'zones.parquet');

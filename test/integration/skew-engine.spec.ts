@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateFeature } from '../../src/core/skew/distribution';
 import { matchColumns } from '../../src/core/skew/schema-skew';
-import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 import { DuckDbSkewEngine } from '../../src/monitoring/skew/duckdb.skew-engine';
-import { writeFile } from '../support/duckdb-files';
+import { testDatabase, writeFile } from '../support/duckdb-files';
 
 /** The skew engine on real DuckDB; expected numbers from scipy 1.17.1 / numpy 2.4.6 on the same values. */
 describe('DuckDbSkewEngine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fl-skew-'));
-  const db = new DuckDbDatabase(':memory:', dir);
+  const db = testDatabase(':memory:', dir);
   const engine = new DuckDbSkewEngine(db);
   const ref = { files: [join(dir, 'ref.parquet')] };
   const cur = { files: [join(dir, 'cur.parquet')] };

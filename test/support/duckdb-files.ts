@@ -1,4 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 
 /** Writes the result of `sql` (run on an in-memory DuckDB) to a Parquet, CSV or JSON Lines file. */
 export async function writeFile(path: string, sql: string): Promise<void> {
@@ -37,4 +39,9 @@ export async function writeReplayedFlights(source: string, path: string, days: n
      FROM read_parquet('${source}') WHERE date < TIMESTAMP '2001-01-01' + to_days(${days})`,
   );
   return shift as number;
+}
+
+/** A DuckDbDatabase for tests, bounded like the ones the application makes (512 MiB, 4 GiB of spill). */
+export function testDatabase(path: string, dir: string, name = 'test'): DuckDbDatabase {
+  return new DuckDbDatabase({ name, path, tempDir: join(dir, `tmp-duckdb-${name}`), stateDir: dir, memoryLimitBytes: 512 * 2 ** 20, tempLimitBytes: 4 * 2 ** 30 });
 }

@@ -66,6 +66,7 @@ export class InMemoryOnlineStore extends OnlineStore {
     return requests.map(({ view, entityKeys }) => entityKeys.map((k) => (k === null ? null : this.records.get(recordKey(project, view, k)) ?? null)));
   }
   async ping() {}
+  async close() {}
 }
 
 /** One logged row, flattened for assertions. */

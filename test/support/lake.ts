@@ -1,8 +1,8 @@
+import { testDatabase } from './duckdb-files';
 import { join } from 'node:path';
 import { TempFiles } from '../../src/common/temp-files';
 import { AppConfig } from '../../src/config/app-config';
 import { FeatureCatalog } from '../../src/core/catalog';
-import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 import { DatasetService } from '../../src/lake/dataset.service';
 import { DuckDbFileConverter } from '../../src/lake/duckdb.file-converter';
 import { LocalObjectStore } from '../../src/lake/local.object-store';
@@ -34,7 +34,7 @@ export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, pref
 export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, maxUploadBytes = 2 ** 30): { datasets: DatasetService; close: () => Promise<void> } {
   const config = AppConfig.of({ limits: { maxUploadBytes } } as AppConfig);
   const registry = { catalog: async () => catalog } as unknown as RegistryService;
-  const db = new DuckDbDatabase(':memory:', dir);
+  const db = testDatabase(':memory:', dir);
   const datasets = new DatasetService(config, store, new DuckDbFileConverter(db), registry, new TempFiles(join(dir, 'tmp')));
   return { datasets, close: () => db.close() };
 }

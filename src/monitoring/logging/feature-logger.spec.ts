@@ -5,7 +5,7 @@ import { encodeEntityKey } from '../../core/entity-key';
 import { parseEntityRows } from '../../core/entity-rows';
 import { resolveSelection } from '../../core/feature-selection';
 import { nowMicros } from '../../core/timestamp';
-import { Metrics } from '../metrics/metrics';
+import { Metrics } from '../../metrics/metrics';
 import { logShape } from './feature-log';
 import { FeatureLogger } from './feature-logger';
 import { featureValues, LOG_CHUNK_ROWS, LogBuffer } from './log-buffer';

@@ -6,7 +6,7 @@ import { EntityRows } from '../../core/entity-rows';
 import { FeatureSelection } from '../../core/feature-selection';
 import { OnlineRecord } from '../../core/online-record';
 import { Micros } from '../../core/timestamp';
-import { Metrics } from '../metrics/metrics';
+import { Metrics } from '../../metrics/metrics';
 import { logShape, LogShape } from './feature-log';
 import { LogBuffer } from './log-buffer';
 import { LogSink } from './log-sink';

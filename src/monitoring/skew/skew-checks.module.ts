@@ -1,6 +1,6 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { Module } from '@nestjs/common';
 import { DuckDbDatabase } from '../../duckdb/duckdb-database';
+import { DuckDbModule } from '../../duckdb/duckdb.module';
 import { LakeModule } from '../../lake/lake.module';
 import { ObjectStoreModule } from '../../lake/object-store.module';
 import { OfflineStoreModule } from '../../offline-store/offline-store.module';
@@ -25,7 +25,7 @@ const SKEW_DATABASE = Symbol('SKEW_DATABASE');
  * only the consistency join and feature-view windows read the offline store.
  */
 @Module({
-  imports: [RegistryModule, LakeModule, ObjectStoreModule, OfflineStoreModule, RetrievalModule],
+  imports: [RegistryModule, LakeModule, ObjectStoreModule, OfflineStoreModule, RetrievalModule, DuckDbModule.register({ token: SKEW_DATABASE, name: 'skew', path: () => ':memory:' })],
   providers: [
     SkewChecksService,
     SkewSides,
@@ -34,16 +34,9 @@ const SKEW_DATABASE = Symbol('SKEW_DATABASE');
     SkewMetrics,
     SkewWebhook,
     SkewScheduler,
-    { provide: SKEW_DATABASE, inject: [AppConfig], useFactory: (config: AppConfig) => new DuckDbDatabase(':memory:', config.stateDir, config.duckdbMemoryLimit) },
     { provide: SkewEngine, inject: [SKEW_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbSkewEngine(db) },
   ],
   controllers: [SkewChecksController],
   exports: [SkewChecksService, SkewScheduler],
 })
-export class SkewChecksModule implements OnApplicationShutdown {
-  constructor(@Inject(SKEW_DATABASE) private readonly db: DuckDbDatabase) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.db.close();
-  }
-}
+export class SkewChecksModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { SkewResult } from '../../core/skew/skew-result';
-import { Metrics } from '../metrics/metrics';
+import { Metrics } from '../../metrics/metrics';
 
 type Labels = Record<string, string>;
 

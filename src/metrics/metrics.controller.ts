@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Access } from '../../auth/access.decorator';
+import { Access } from '../auth/access.decorator';
 import { Metrics } from './metrics';
 
 @ApiTags('monitoring')
