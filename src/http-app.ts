@@ -9,6 +9,8 @@ import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
 import { registerAuthHook } from './auth/auth.hook';
 import { registerBodyParsers } from './common/fastify-body';
 import { HttpDrain } from './common/http-drain';
+import { attachShutdownSignal } from './common/request-signal';
+import { ShutdownSignal } from './common/shutdown-signal';
 import { frameworkErrorBody } from './common/http-error.filter';
 import { createServerLogger, PinoNestLogger, registerRequestLogging, requestIdOf } from './common/logging';
 import { AppConfig } from './config/app-config';
@@ -30,7 +32,7 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   const log = createServerLogger(options.logger === false ? 'silent' : config.logLevel);
   const adapter = createAdapter(config, log);
   const fastify = adapter.getInstance();
-  registerBodyParsers(fastify, config.limits.idleTimeoutSeconds * 1000);
+  registerBodyParsers(fastify, { idleMs: config.limits.idleTimeoutSeconds * 1000, maxJsonBytes: config.limits.maxJsonBytes, maxJsonElements: config.limits.maxJsonElements });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
   app.enableShutdownHooks();
   registerHooks(app, fastify);
@@ -69,6 +71,7 @@ function registerHooks(app: INestApplication, fastify: FastifyInstance): void {
   const metrics = app.get(Metrics);
   const authFailures = metrics.counter('featurelake_auth_failures_total', 'Requests turned away for a missing or invalid API key', ['reason']);
   app.get(HttpDrain).attach(fastify);
+  attachShutdownSignal(fastify, app.get(ShutdownSignal));
   registerRequestLogging(fastify);
   registerHttpMetrics(fastify, metrics);
   registerAuthHook(fastify, app.get(ApiKeyAuthenticator), (reason) => authFailures.inc({ reason }));

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/errors';
+import { asDomainError, DomainError } from '../common/errors';
 
 /** Plain-text table: a header row, then rows; columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string {
@@ -22,7 +22,8 @@ export function cell(value: unknown): string {
 }
 
 /** What the CLI prints for a failed command: the stable code and the message, nothing else. */
-export function describeError(error: unknown): string {
+export function describeError(raw: unknown): string {
+  const error = asDomainError(raw);
   if (error instanceof DomainError) return `error [${error.code}]: ${error.message}`;
   return `error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -22,6 +22,20 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * Errors from the system beneath us that have a stable meaning of their own: a full disk is
+ * STORAGE_FULL (507) naming the path, wherever it was hit. Anything else comes back unchanged.
+ */
+export function asDomainError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  const errno = error as NodeJS.ErrnoException | undefined;
+  if (errno?.code === 'ENOSPC' || errno?.code === 'EDQUOT') {
+    const where = errno.path ? ` writing ${errno.path}` : '';
+    return new StorageFullError(`no space left on the device${where}; free disk space and try again (nothing was committed)`, { path: errno.path });
+  }
+  return error;
+}
+
 // 400: the request itself is wrong.
 export class ValidationFailedError extends DomainError {
   readonly code = 'VALIDATION_FAILED';

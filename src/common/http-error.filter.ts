@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from './errors';
+import { asDomainError, ClientGoneError, DomainError } from './errors';
 
 export interface ErrorBody {
   code: string;
@@ -21,7 +21,8 @@ export function frameworkErrorBody(error: { statusCode?: number; message: string
 }
 
 /** Maps any error to a status and a `{ code, message, details }` body; the one place that does so. */
-export function toErrorResponse(error: unknown, request?: Pick<FastifyRequest, 'method' | 'url'>): { status: number; body: ErrorBody } {
+export function toErrorResponse(raw: unknown, request?: Pick<FastifyRequest, 'method' | 'url'>): { status: number; body: ErrorBody } {
+  const error = asDomainError(raw);
   if (error instanceof DomainError) {
     return { status: error.status, body: { code: error.code, message: error.message, details: error.details } };
   }
@@ -43,6 +44,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    if (error instanceof ClientGoneError) {
+      // Nobody is left to answer: the work was stopped and cleaned up; say so in the log only.
+      this.logger.log(`${request.method} ${request.url}: the client went away; its work was stopped`);
+      reply.raw.destroy();
+      return;
+    }
     const { status, body } = toErrorResponse(error, request);
     if (status >= 500) this.logger.error(`${request.method} ${request.url}: ${(error as Error)?.stack ?? String(error)}`);
     if (reply.sent || reply.raw.headersSent) {

@@ -23,7 +23,12 @@ export class TempFiles {
   /** A new temp file holding `text`. */
   async write(extension: string, text: string): Promise<string> {
     const path = await this.path(extension);
-    await writeFile(path, text);
+    try {
+      await writeFile(path, text);
+    } catch (error) {
+      await this.remove(path);
+      throw error;
+    }
     return path;
   }
 

@@ -50,24 +50,32 @@ export function readLimits(root: FieldReader, env: ConfigEnv): Limits {
     }
     return parsed;
   };
-  return {
-    maxOnlineRows: value('max_online_rows'),
-    maxHistoricalRows: value('max_historical_rows'),
-    maxEntityRows: value('max_entity_rows'),
-    maxJsonBytes: value('max_json_bytes'),
-    maxJsonElements: value('max_json_elements'),
-    maxUploadBytes: value('max_upload_bytes'),
-    maxIngestRows: value('max_ingest_rows'),
-    maxIngestBytes: value('max_ingest_bytes'),
-    maxPushRows: value('max_push_rows'),
-    maxResultBytes: value('max_result_bytes'),
-    queryTimeoutSeconds: value('query_timeout_seconds'),
-    ingestTimeoutSeconds: value('ingest_timeout_seconds'),
-    jobTimeoutSeconds: value('job_timeout_seconds'),
-    idleTimeoutSeconds: value('idle_timeout_seconds'),
-    drainSeconds: value('drain_seconds'),
-    healthTimeoutMs: value('health_timeout_ms'),
-  };
+  return Object.fromEntries(Object.entries(LIMIT_PROPERTIES).map(([field, property]) => [property, value(field as LimitField)])) as unknown as Limits;
+}
+
+/** Each config field's name in Limits. */
+const LIMIT_PROPERTIES: Record<LimitField, keyof Limits> = {
+  max_online_rows: 'maxOnlineRows',
+  max_historical_rows: 'maxHistoricalRows',
+  max_entity_rows: 'maxEntityRows',
+  max_json_bytes: 'maxJsonBytes',
+  max_json_elements: 'maxJsonElements',
+  max_upload_bytes: 'maxUploadBytes',
+  max_ingest_rows: 'maxIngestRows',
+  max_ingest_bytes: 'maxIngestBytes',
+  max_push_rows: 'maxPushRows',
+  max_result_bytes: 'maxResultBytes',
+  query_timeout_seconds: 'queryTimeoutSeconds',
+  ingest_timeout_seconds: 'ingestTimeoutSeconds',
+  job_timeout_seconds: 'jobTimeoutSeconds',
+  idle_timeout_seconds: 'idleTimeoutSeconds',
+  drain_seconds: 'drainSeconds',
+  health_timeout_ms: 'healthTimeoutMs',
+};
+
+/** Every limit at its default (tests and tools that build a config by hand). */
+export function defaultLimits(): Limits {
+  return Object.fromEntries(Object.entries(LIMIT_PROPERTIES).map(([field, property]) => [property, LIMIT_DEFAULTS[field as LimitField]])) as unknown as Limits;
 }
 
 /** DuckDB's own default is 80% of RAM and all free disk, which lets one big query take the machine. */

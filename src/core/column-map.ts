@@ -1,14 +1,21 @@
-import { DomainError, EntityKeyError, EntityKeyTypeError } from '../common/errors';
+import { DomainError, EntityKeyError, EntityKeyTypeError, limitExceeded, RowLimitExceededError } from '../common/errors';
 import { coerceJsonValue, Value, ValueType } from './value-types';
+
+/** A bound on rows and the config field that sets it. */
+export interface RowLimit {
+  max: number;
+  field: string;
+}
 
 type ErrorClass = new (message: string, details?: Record<string, unknown>) => DomainError;
 
 /**
  * Checks a column-major map as Feast sends them (`{ column: [values…] }`): at least one column,
- * every column an array, all of one length, at least one row and at most `maxRows`. Returns
- * the row count. Errors name the field (`entities.airport`, `df.wind`).
+ * every column an array, all of one length, at least one row and at most `limit.max` (else
+ * ROW_LIMIT_EXCEEDED naming `limit.field`). Returns the row count. Errors name the field
+ * (`entities.airport`, `df.wind`).
  */
-export function columnMapLength(raw: Record<string, unknown>, field: string, maxRows: number, error: ErrorClass = EntityKeyError): number {
+export function columnMapLength(raw: Record<string, unknown>, field: string, limit: RowLimit, error: ErrorClass = EntityKeyError): number {
   const names = Object.keys(raw);
   if (names.length === 0) throw new error(`${field}: give at least one column`, { field });
   let length: number | undefined;
@@ -21,7 +28,7 @@ export function columnMapLength(raw: Record<string, unknown>, field: string, max
     length = column.length;
   }
   if (!length) throw new error(`${field}: the columns hold no rows`, { field });
-  if (length > maxRows) throw new error(`${field}: ${length} rows is more than the limit of ${maxRows}`, { field });
+  if (length > limit.max) throw limitExceeded(RowLimitExceededError, `${field}: ${length.toLocaleString('en-US')} rows`, limit.field, limit.max);
   return length;
 }
 

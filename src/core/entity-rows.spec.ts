@@ -8,7 +8,7 @@ const keys: JoinKeyDef[] = [
 
 describe('parseEntityRows', () => {
   it('types each column by its join key, keeping the request order of columns', () => {
-    const rows = parseEntityRows({ city: ['a', null], driver_id: [1, '9007199254740993'] }, keys, { withTimestamps: false, maxRows: 10 });
+    const rows = parseEntityRows({ city: ['a', null], driver_id: [1, '9007199254740993'] }, keys, { withTimestamps: false, maxRows: { max: 10, field: 'limits.max_online_rows' } });
     expect(rows.rowCount).toBe(2);
     expect(rows.columns.map((c) => [c.key.name, c.values])).toEqual([
       ['city', ['a', null]],
@@ -17,7 +17,7 @@ describe('parseEntityRows', () => {
   });
 
   it('parses event timestamps when asked to', () => {
-    const rows = parseEntityRows({ driver_id: [1], city: ['a'], event_timestamp: ['2001-01-01T00:00:00+01:00'] }, keys, { withTimestamps: true, maxRows: 10 });
+    const rows = parseEntityRows({ driver_id: [1], city: ['a'], event_timestamp: ['2001-01-01T00:00:00+01:00'] }, keys, { withTimestamps: true, maxRows: { max: 10, field: 'limits.max_online_rows' } });
     expect(rows.eventTimestamps).toEqual([978303600000000n]);
   });
 
@@ -29,13 +29,13 @@ describe('parseEntityRows', () => {
     [{ driver_id: [], city: [] }, 'INVALID_ENTITY_KEYS', /no rows/],
     [{ driver_id: 1, city: ['a'] }, 'INVALID_ENTITY_KEYS', /must be an array/],
     [{ driver_id: [1, 'x'], city: ['a', 'b'] }, 'ENTITY_KEY_TYPE_MISMATCH', /entities\.driver_id\[1\]: expected a 64-bit integer/],
-    [{ driver_id: [1, 2, 3], city: ['a', 'b', 'c'] }, 'INVALID_ENTITY_KEYS', /3 rows is more than the limit of 2/],
+    [{ driver_id: [1, 2, 3], city: ['a', 'b', 'c'] }, 'ROW_LIMIT_EXCEEDED', /entities: 3 rows exceeds limits.max_online_rows \(2\)/],
   ])('refuses %j', (raw, code, message) => {
-    expect(() => parseEntityRows(raw, keys, { withTimestamps: false, maxRows: 2 })).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    expect(() => parseEntityRows(raw, keys, { withTimestamps: false, maxRows: { max: 2, field: 'limits.max_online_rows' } })).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
   });
 
   it('names the row of a bad timestamp', () => {
-    expect(() => parseEntityRows({ driver_id: [1, 2], city: ['a', 'b'], event_timestamp: ['2001-01-01', 5] }, keys, { withTimestamps: true, maxRows: 10 })).toThrow(
+    expect(() => parseEntityRows({ driver_id: [1, 2], city: ['a', 'b'], event_timestamp: ['2001-01-01', 5] }, keys, { withTimestamps: true, maxRows: { max: 10, field: 'limits.max_online_rows' } })).toThrow(
       /entities\.event_timestamp\[1\]/,
     );
   });

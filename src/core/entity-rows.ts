@@ -1,5 +1,5 @@
 import { EntityKeyError, InvalidTimestampError } from '../common/errors';
-import { coerceColumn, columnMapLength } from './column-map';
+import { coerceColumn, columnMapLength, RowLimit } from './column-map';
 import { EVENT_TIMESTAMP, JoinKeyDef } from './definitions';
 import { Micros, parseTimestamp } from './timestamp';
 import { Value } from './value-types';
@@ -22,7 +22,7 @@ export interface EntityRowsOptions {
   /** Require an `event_timestamp` column (historical retrieval). */
   withTimestamps: boolean;
   /** Upper bound on rows, so one request cannot exhaust memory. */
-  maxRows: number;
+  maxRows: RowLimit;
 }
 
 /**

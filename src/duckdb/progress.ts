@@ -1,5 +1,6 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { JobCancelledError } from '../common/errors';
+import { stopReason } from '../common/work-control';
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -12,6 +13,7 @@ export interface EngineProgress {
 
 /** Cancellation and progress for a long-running statement. */
 export interface RunControl {
+  /** Stops the work; a DomainError reason (a budget ran out, the client left) is what the work then fails with. */
   signal?: AbortSignal;
   onProgress?: (progress: EngineProgress) => void;
 }
@@ -31,7 +33,7 @@ export async function watched<T>(c: DuckDBConnection, control: RunControl, state
       }, PROGRESS_INTERVAL_MS)
     : undefined;
   try {
-    if (control.signal?.aborted) throw new JobCancelledError('cancelled; nothing was changed');
+    if (control.signal?.aborted) throw stoppedError(control.signal);
     return await statement();
   } finally {
     if (timer) clearInterval(timer);
@@ -39,3 +41,8 @@ export async function watched<T>(c: DuckDBConnection, control: RunControl, state
   }
 }
 
+
+/** Why stopped work failed: the signal's own DomainError, or a plain cancellation. */
+export function stoppedError(signal: AbortSignal): Error {
+  return stopReason(signal) ?? new JobCancelledError('cancelled; nothing was changed');
+}

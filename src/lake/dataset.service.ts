@@ -12,6 +12,8 @@ import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from './manifest-log';
 import { ObjectStore } from './object-store';
 import { TempFiles } from '../common/temp-files';
+import { withWorkControl } from '../common/work-control';
+import { stoppedError } from '../duckdb/progress';
 
 export interface DatasetSummary {
   name: string;
@@ -27,6 +29,12 @@ export interface DatasetDetails extends DatasetSummary {
 export type IngestProgress =
   | { phase: 'converting'; file: string; fraction: number | null; rowsPerSecond: number | null; etaSeconds: number | null }
   | { phase: 'uploading' | 'committing'; file: string | null };
+
+export interface IngestOptions {
+  onProgress?: (progress: IngestProgress) => void;
+  /** Stops the ingest before it commits (a DomainError reason is what it fails with). */
+  signal?: AbortSignal;
+}
 
 interface StagedFile {
   converted: ConvertedFile;
@@ -48,22 +56,31 @@ export class DatasetService {
     private readonly temp: TempFiles,
   ) {}
 
-  /** Ingests local files as one snapshot (all of them or none) into a dataset declared in the registry. */
-  async ingest(name: string, inputs: IngestInput[], onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
-    return this.ingestAs(await this.declared(name), inputs, onProgress);
+  /**
+   * Ingests local files as one snapshot (all of them or none) into a dataset declared in the
+   * registry, within `limits.ingest_timeout_seconds`; `signal` stops it early (the client left).
+   */
+  async ingest(name: string, inputs: IngestInput[], options: IngestOptions = {}): Promise<DatasetSnapshot> {
+    return this.ingestAs(await this.declared(name), inputs, options);
   }
 
   /** The same for a dataset featurelake keeps itself (feature logs), described by `dataset`. */
-  async ingestAs(dataset: DatasetDef, inputs: IngestInput[], onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
+  async ingestAs(dataset: DatasetDef, inputs: IngestInput[], options: IngestOptions = {}): Promise<DatasetSnapshot> {
+    this.log(dataset.name); // the name must be an identifier
+    const timeout = { seconds: this.config.limits.ingestTimeoutSeconds, field: 'limits.ingest_timeout_seconds' };
+    return withWorkControl({ signals: [options.signal], timeout }, (signal) => this.stageAndCommit(dataset, inputs, signal, options.onProgress));
+  }
+
+  private async stageAndCommit(dataset: DatasetDef, inputs: IngestInput[], signal: AbortSignal, onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
     const name = dataset.name;
-    this.log(name); // the name must be an identifier
     const staged: StagedFile[] = [];
     try {
       let schema = (await this.log(name).latest())?.manifest.schema ?? null;
       for (const input of inputs) {
         const started = Date.now();
-        const control = onProgress && {
-          onProgress: ({ fraction, rowsProcessed }: { fraction: number | null; rowsProcessed: number }) => {
+        const control = {
+          signal,
+          onProgress: onProgress && (({ fraction, rowsProcessed }: { fraction: number | null; rowsProcessed: number }) => {
             const seconds = (Date.now() - started) / 1000;
             onProgress({
               phase: 'converting',
@@ -72,7 +89,7 @@ export class DatasetService {
               rowsPerSecond: seconds > 0 ? rowsProcessed / seconds : null,
               etaSeconds: fraction ? (seconds * (1 - fraction)) / fraction : null,
             });
-          },
+          }),
         };
         const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'), control);
         schema ??= converted.schema;
@@ -80,9 +97,11 @@ export class DatasetService {
       }
       for (const file of staged) {
         onProgress?.({ phase: 'uploading', file: file.input.name });
+        if (signal.aborted) throw stoppedError(signal);
         await this.store.putFile(file.key, file.converted.path);
       }
       onProgress?.({ phase: 'committing', file: null });
+      if (signal.aborted) throw stoppedError(signal);
       const entry = await this.log(name).commit((latest, id) => nextSnapshot(name, latest?.manifest ?? null, id, staged));
       return entry.manifest;
     } catch (error) {
@@ -94,7 +113,7 @@ export class DatasetService {
   }
 
   /** Ingests an HTTP body: streamed to a temp file (bounded), then as `ingest`. */
-  async ingestStream(name: string, body: Readable, contentType: string | undefined): Promise<DatasetSnapshot> {
+  async ingestStream(name: string, body: Readable, contentType: string | undefined, signal?: AbortSignal): Promise<DatasetSnapshot> {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const format = CONTENT_TYPES[mediaType];
     if (!format) {
@@ -106,7 +125,7 @@ export class DatasetService {
     await this.declared(name);
     const path = await this.temp.fromStream(body, `.${format}`, this.config.limits.maxUploadBytes);
     try {
-      return await this.ingest(name, [{ path, format, name: 'request body' }]);
+      return await this.ingest(name, [{ path, format, name: 'request body' }], { signal });
     } finally {
       await this.temp.remove(path);
     }

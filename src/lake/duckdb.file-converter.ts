@@ -1,39 +1,72 @@
 import { DuckDBConnection, DuckDBTimestampValue } from '@duckdb/node-api';
 import { stat } from 'node:fs/promises';
-import { InvalidFileError, SchemaMismatchError } from '../common/errors';
+import { InvalidFileError, limitExceeded, RowLimitExceededError, SchemaMismatchError, SizeLimitExceededError } from '../common/errors';
+import { formatSize } from '../common/size';
+import { isEngineResourceError } from '../duckdb/engine-errors';
 import { DatasetDef } from '../core/definitions';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { RunControl, watched } from '../duckdb/progress';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ColumnSchema, IngestInput } from './dataset-manifest';
-import { ConvertedFile, FileConverter } from './file-converter';
+import { ConvertedFile, FileConverter, IngestLimits } from './file-converter';
 
 const TIMESTAMP_SOURCES = /^(TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|DATE|VARCHAR)$/;
 
-/** FileConverter on an in-memory DuckDB: streams the input into Parquet without loading it into JS. */
+/**
+ * FileConverter on an in-memory DuckDB of its own: streams the input into Parquet without
+ * loading it into JS. A file's size is checked before it is read (Parquet: the decompressed size
+ * its metadata declares), and its rows as they are read (the copy stops one row past the limit).
+ */
 export class DuckDbFileConverter extends FileConverter {
-  constructor(private readonly db: DuckDbDatabase) {
+  constructor(
+    private readonly db: DuckDbDatabase,
+    private readonly limits: IngestLimits,
+  ) {
     super();
   }
 
   async toParquet(input: IngestInput, dataset: DatasetDef, existing: ColumnSchema[] | null, outputPath: string, control: RunControl = {}): Promise<ConvertedFile> {
-    if ((await stat(input.path)).size === 0) throw new InvalidFileError(`${input.name}: is empty`);
+    const size = (await stat(input.path)).size;
+    if (size === 0) throw new InvalidFileError(`${input.name}: is empty`);
+    if (input.format !== 'parquet' && size > this.limits.maxBytes) throw this.tooLarge(input, size);
     return this.db.withConnection(async (connection) => {
       const source = readerSql(input);
+      if (input.format === 'parquet') await this.checkDeclaredSize(connection, input);
       const columns = await describe(connection, `SELECT * FROM ${source}`, input);
       const select = selectList(columns, dataset, existing, input);
-      const copy = `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
+      const copy = `COPY (SELECT ${select} FROM ${source} LIMIT ${this.limits.maxRows + 1}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
       await watched(connection, control, () => this.run(connection, input, copy));
-      const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
       const stats = await fileStats(connection, outputPath, dataset, input);
+      if (stats.rows > this.limits.maxRows) {
+        throw limitExceeded(RowLimitExceededError, `${input.name}: more than ${this.limits.maxRows.toLocaleString('en-US')} rows`, 'limits.max_ingest_rows', this.limits.maxRows);
+      }
+      const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
       return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };
-    });
+    }, control.signal);
+  }
+
+  /** A Parquet file says how large it is once decompressed: a small file can unpack to far more than the lake should take. */
+  private async checkDeclaredSize(connection: DuckDBConnection, input: IngestInput): Promise<void> {
+    let declared: bigint;
+    try {
+      const reader = await connection.runAndReadAll(`SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${quoteLiteral(input.path)})`);
+      declared = reader.getRows()[0][0] as bigint;
+    } catch (error) {
+      if (isEngineResourceError(error)) throw error;
+      throw new InvalidFileError(`${input.name}: cannot be read as parquet: ${cleanMessage(error, input)}`);
+    }
+    if (declared > BigInt(this.limits.maxBytes)) throw this.tooLarge(input, Number(declared));
+  }
+
+  private tooLarge(input: IngestInput, bytes: number) {
+    return limitExceeded(SizeLimitExceededError, `${input.name}: ${formatSize(bytes)} of data (decompressed)`, 'limits.max_ingest_bytes', this.limits.maxBytes, formatSize(this.limits.maxBytes));
   }
 
   private async run(connection: DuckDBConnection, input: IngestInput, sql: string): Promise<void> {
     try {
       await connection.run(sql);
     } catch (error) {
+      if (isEngineResourceError(error)) throw error; // memory, spill space, disk, an interrupt: named by the database
       const message = cleanMessage(error, input);
       if (/Conversion Error|Could not convert|Invalid Input Error: Failed to cast/i.test(message)) {
         throw new SchemaMismatchError(`${input.name}: values do not fit the dataset's column types: ${message}`);
@@ -60,6 +93,7 @@ async function describe(connection: DuckDBConnection, query: string, input: Inge
     const reader = await connection.runAndReadAll(`DESCRIBE ${query}`);
     return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
   } catch (error) {
+    if (isEngineResourceError(error)) throw error;
     throw new InvalidFileError(`${input.name}: cannot be read as ${input.format}: ${cleanMessage(error, input)}`);
   }
 }

@@ -12,13 +12,20 @@ export interface ConvertedFile {
   maxTimestamp: Micros | null;
 }
 
+/** What one ingested file may hold: rows, and bytes once decompressed. */
+export interface IngestLimits {
+  maxRows: number;
+  maxBytes: number;
+}
+
 /**
  * Turns an input file into the lake's normalised Parquet. Contract: reads `input` as its format
  * says; the dataset's timestamp fields become UTC TIMESTAMP columns and may not be null; when
  * the dataset already has a schema the file must have exactly its columns (in any order) and
  * is cast to its types; otherwise the file's own types are kept. Throws InvalidFileError for
- * unreadable or empty files and SchemaMismatchError for files that do not fit. Writes nothing
- * but `outputPath`.
+ * unreadable or empty files, SchemaMismatchError for files that do not fit, and
+ * ROW_LIMIT_EXCEEDED / SIZE_LIMIT_EXCEEDED past its IngestLimits (checked before and while the
+ * file is read, never after it was unpacked whole). Writes nothing but `outputPath`.
  */
 export abstract class FileConverter {
   abstract toParquet(

@@ -2,6 +2,7 @@ import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/co
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Access } from '../auth/access.decorator';
+import { RequestSignal } from '../common/request-signal';
 import { DatasetService } from './dataset.service';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
@@ -28,7 +29,7 @@ export class LakeController {
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')
   @ApiOperation({ summary: 'Ingest the request body (Parquet, CSV or JSON Lines, by Content-Type) as a new snapshot.' })
-  async ingest(@Param('name') name: string, @Req() request: FastifyRequest, @Headers('content-type') contentType?: string) {
-    return toSnapshotBody(await this.datasets.ingestStream(name, request.raw, contentType));
+  async ingest(@Param('name') name: string, @Req() request: FastifyRequest, @RequestSignal() signal: AbortSignal, @Headers('content-type') contentType?: string) {
+    return toSnapshotBody(await this.datasets.ingestStream(name, request.raw, contentType, signal));
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { DuckDbModule } from '../duckdb/duckdb.module';
 import { RegistryModule } from '../registry/registry.module';
@@ -17,7 +18,11 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
   providers: [
     DatasetService,
     LakeMetrics,
-    { provide: FileConverter, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbFileConverter(db) },
+    {
+      provide: FileConverter,
+      inject: [CONVERTER_DATABASE, AppConfig],
+      useFactory: (db: DuckDbDatabase, config: AppConfig) => new DuckDbFileConverter(db, { maxRows: config.limits.maxIngestRows, maxBytes: config.limits.maxIngestBytes }),
+    },
   ],
   controllers: [LakeController],
   exports: [DatasetService],

@@ -2,9 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { asDomainError } from '../common/errors';
 import { assertSafeKey, ObjectStore } from './object-store';
 
 const TEMP_MARK = '.tmp-';
+
+/** A failed write leaves nothing behind (a full disk would otherwise leave empty temp files), and fails as itself or STORAGE_FULL. */
+function removing(temp: string): (error: unknown) => Promise<never> {
+  return async (error) => {
+    await unlink(temp).catch(() => undefined);
+    throw asDomainError(error);
+  };
+}
 
 /** The lake in a local folder: the embedded default. Atomicity comes from rename(2) and link(2). */
 export class LocalObjectStore extends ObjectStore {
@@ -17,15 +26,15 @@ export class LocalObjectStore extends ObjectStore {
 
   async put(key: string, body: Buffer | string): Promise<void> {
     const temp = await this.writeTemp(key, body);
-    await rename(temp, this.path(key));
+    await rename(temp, this.path(key)).catch(removing(temp));
   }
 
   async putFile(key: string, path: string): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}${TEMP_MARK}${randomUUID()}`;
-    await copyFile(path, temp);
-    await rename(temp, target);
+    await copyFile(path, temp).catch(removing(temp));
+    await rename(temp, target).catch(removing(temp));
   }
 
   async putIfAbsent(key: string, body: Buffer | string): Promise<boolean> {
@@ -92,7 +101,7 @@ export class LocalObjectStore extends ObjectStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}${TEMP_MARK}${randomUUID()}`;
-    await writeFile(temp, body);
+    await writeFile(temp, body).catch(removing(temp));
     return temp;
   }
 

@@ -35,6 +35,7 @@ export function toJobBody(job: Job) {
       rows_offline: v.rowsOffline,
       rows_online: v.rowsOnline,
       note: v.note,
+      error: v.error ?? null,
       duration_ms: v.durationMs,
     })),
     error: job.error,

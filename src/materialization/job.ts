@@ -1,7 +1,8 @@
 import { Micros } from '../core/timestamp';
 
 export type JobKind = 'materialize' | 'materialize-incremental';
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `partial`: some views failed (each with its error) and the others were materialized. */
+export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 
 export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
 
@@ -31,6 +32,8 @@ export interface ViewRun {
   /** Rows that had to be written online, for progress and ETA. */
   onlineTotal: number;
   note?: string;
+  /** Why this view failed (the job's other views still ran). */
+  error?: { code: string; message: string };
   durationMs: number;
 }
 

@@ -9,7 +9,11 @@ import {
   JobFinishedError,
   JobNotFoundError,
   MaterializationInProgressError,
+  MaterializationPartialError,
 } from '../common/errors';
+import { ShutdownSignal } from '../common/shutdown-signal';
+import { workControl } from '../common/work-control';
+import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
 import { formatTimestamp } from '../core/timestamp';
 import { Metrics } from '../metrics/metrics';
@@ -45,9 +49,11 @@ export class MaterializationJobs implements OnApplicationShutdown {
   private readonly rowsWritten;
 
   constructor(
+    private readonly config: AppConfig,
     private readonly registry: RegistryService,
     private readonly executor: MaterializationService,
     private readonly store: JobStore,
+    private readonly shutdown: ShutdownSignal,
     metrics: Metrics,
   ) {
     this.jobDuration = metrics.histogram('featurelake_job_duration_seconds', 'Materialization jobs by kind and final state', ['kind', 'state']);
@@ -77,7 +83,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
   async wait(id: string): Promise<Job> {
     const entry = this.done.get(id);
     const job = entry ? await entry.promise : await this.get(id);
-    if (job.state === 'failed' || job.state === 'cancelled') throw this.errors.get(id) ?? new JobCancelledError(job.error?.message ?? 'cancelled');
+    if (job.state === 'failed' || job.state === 'cancelled' || job.state === 'partial') throw this.errors.get(id) ?? new JobCancelledError(job.error?.message ?? 'cancelled');
     return job;
   }
 
@@ -135,9 +141,15 @@ export class MaterializationJobs implements OnApplicationShutdown {
     const id = this.queue.shift() as string;
     const job = this.active.get(id) as Job;
     const controller = new AbortController();
-    const finished = this.run(job, controller.signal);
+    // Cancelled, over limits.job_timeout_seconds, or the server stopping: the job's statements are interrupted.
+    const control = workControl({
+      signals: [controller.signal, this.shutdown.signal],
+      timeout: { seconds: this.config.limits.jobTimeoutSeconds, field: 'limits.job_timeout_seconds' },
+    });
+    const finished = this.run(job, control.signal);
     this.running = { id, controller, finished };
     await finished;
+    control.dispose();
     this.running = undefined;
     void this.pump();
   }
@@ -160,7 +172,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
       const cancelled = error instanceof JobCancelledError;
       const described = error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL_ERROR', message: String(error) };
       if (!cancelled && !(error instanceof DomainError)) this.logger.error(`job ${job.id} failed: ${(error as Error)?.stack ?? String(error)}`);
-      return this.finish(job, cancelled ? 'cancelled' : 'failed', described);
+      return this.finish(job, cancelled ? 'cancelled' : error instanceof MaterializationPartialError ? 'partial' : 'failed', described);
     }
   }
 

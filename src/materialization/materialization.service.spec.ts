@@ -1,5 +1,6 @@
 import { testCatalog } from '../../test/support/catalog';
-import { JobCancelledError } from '../common/errors';
+import { FeatureViewSqlError } from '../common/errors';
+import { stoppedError } from '../duckdb/progress';
 import { InMemoryJobStore } from '../../test/support/fake-jobs';
 import { InMemoryOnlineStore } from '../../test/support/fakes';
 import { ResolvedView } from '../core/catalog';
@@ -12,6 +13,9 @@ import { RegistryService } from '../registry/registry.service';
 import { Metrics } from '../metrics/metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
+import { AppConfig } from '../config/app-config';
+import { defaultLimits } from '../config/config-limits';
+import { ShutdownSignal } from '../common/shutdown-signal';
 
 /** Offline store double: records calls, keeps per-view state and a pending count. */
 class FakeOfflineStore {
@@ -49,7 +53,7 @@ class FakeOfflineStore {
   }
   private async wait(control?: RunControl) {
     await this.gate;
-    if (control?.signal?.aborted) throw new JobCancelledError('interrupted');
+    if (control?.signal?.aborted) throw stoppedError(control.signal);
   }
 }
 
@@ -77,7 +81,8 @@ describe('materialization jobs (fake stores)', () => {
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
     const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online);
-    jobs = new MaterializationJobs(registry, executor, store, new Metrics());
+    const config = AppConfig.of({ limits: defaultLimits() } as AppConfig);
+    jobs = new MaterializationJobs(config, registry, executor, store, new ShutdownSignal(), new Metrics());
   });
 
   it('runs a window job: offline, then pending entities online in batches, and records it', async () => {
@@ -150,6 +155,36 @@ describe('materialization jobs (fake stores)', () => {
     const job = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
     await expect(jobs.wait(job.id)).rejects.toThrow('down');
     expect(await store.get(job.id)).toMatchObject({ state: 'failed', error: { code: 'INTERNAL_ERROR' }, views: [{ state: 'failed' }] });
+  });
+
+  it('keeps a failing view from stopping the others: the job ends partial, each view with its own state and error', async () => {
+    const window = offline.materializeWindow.bind(offline);
+    offline.materializeWindow = async (view, ...rest) => {
+      if (view.def.name === 'driver_stats') throw new FeatureViewSqlError('feature view driver_stats: its sql fails: no such column', { view: 'driver_stats' });
+      return window(view, ...rest);
+    };
+    const job = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n });
+    await expect(jobs.wait(job.id)).rejects.toMatchObject({ code: 'MATERIALIZATION_PARTIAL', details: { failed_views: { driver_stats: { code: 'FEATURE_VIEW_SQL_INVALID' } } } });
+    const stored = await store.get(job.id);
+    expect(stored).toMatchObject({ state: 'partial', error: { code: 'MATERIALIZATION_PARTIAL' } });
+    expect(stored!.views.map((v) => [v.view, v.state, v.error?.code])).toEqual([
+      ['driver_stats', 'failed', 'FEATURE_VIEW_SQL_INVALID'],
+      ['zone_stats', 'done', undefined],
+    ]);
+    expect(online.writes.length).toBeGreaterThan(0); // zone_stats went online
+  });
+
+  it('stops a job over limits.job_timeout_seconds, naming the limit', async () => {
+    const config = AppConfig.of({ limits: { ...defaultLimits(), jobTimeoutSeconds: 0.05 } } as AppConfig);
+    const registry = { catalog: async () => catalog } as unknown as RegistryService;
+    const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
+    const slow = new MaterializationJobs(config, registry, new MaterializationService(datasets, offline as unknown as OfflineStore, online), store, new ShutdownSignal(), new Metrics());
+    let release!: () => void;
+    offline.gate = new Promise((r) => (release = r));
+    const job = await slow.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
+    setTimeout(release, 200);
+    await expect(slow.wait(job.id)).rejects.toMatchObject({ code: 'TIME_LIMIT_EXCEEDED', details: { limit: 'limits.job_timeout_seconds' } });
+    expect(await store.get(job.id)).toMatchObject({ state: 'failed', error: { code: 'TIME_LIMIT_EXCEEDED' } });
   });
 
   it('validates before queueing: window order and view names', async () => {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { JobCancelledError } from '../common/errors';
+import { DomainError, JobCancelledError, MaterializationPartialError } from '../common/errors';
+import { stopReason } from '../common/work-control';
+import { stoppedError } from '../duckdb/progress';
 import { FeatureCatalog, ResolvedView } from '../core/catalog';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
@@ -26,9 +28,16 @@ export class MaterializationService {
     private readonly online: OnlineStore,
   ) {}
 
+  /**
+   * Runs the job's views in turn. A view that fails is marked failed with its error and the
+   * others still run; then the job fails with MATERIALIZATION_PARTIAL (some succeeded) or the
+   * view's own error (all failed). Work stopped by `signal` (cancelled, over its time budget,
+   * shutting down) ends the whole job at once.
+   */
   async execute(job: Job, catalog: FeatureCatalog, signal: AbortSignal, onUpdate: () => void): Promise<void> {
+    const failures: { view: string; error: unknown }[] = [];
     for (const [index, run] of job.views.entries()) {
-      if (signal.aborted) throw new JobCancelledError('cancelled');
+      if (signal.aborted) throw stoppedError(signal);
       const view = catalog.view(run.view);
       const started = Date.now();
       run.state = 'running';
@@ -41,14 +50,27 @@ export class MaterializationService {
         });
         run.state = run.state === 'running' ? 'done' : run.state;
       } catch (error) {
-        run.state = error instanceof JobCancelledError ? 'cancelled' : 'failed';
-        throw error;
+        if (signal.aborted || error instanceof JobCancelledError) {
+          run.state = error instanceof JobCancelledError ? 'cancelled' : 'failed';
+          throw error;
+        }
+        run.state = 'failed';
+        run.error = describeError(error);
+        failures.push({ view: run.view, error });
+        this.logger.warn(`${view.def.name} failed; the job's other views still run: ${run.error.code}: ${run.error.message}`);
       } finally {
         run.durationMs = Date.now() - started;
         this.logger.log(`${view.def.name}: ${run.state}, ${run.rowsOffline} offline rows, ${run.rowsOnline} online rows in ${run.durationMs} ms`);
       }
     }
     job.progress = { view: null, phase: null, fraction: 1, rowsPerSecond: null, etaSeconds: null };
+    if (failures.length === job.views.length) throw failures[0].error;
+    if (failures.length > 0) {
+      const views = failures.map((f) => f.view);
+      throw new MaterializationPartialError(`${views.length} of ${job.views.length} feature views failed (${views.join(', ')}); the others were materialized`, {
+        failed_views: Object.fromEntries(job.views.filter((v) => v.error).map((v) => [v.view, v.error])),
+      });
+    }
   }
 
   private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
@@ -108,7 +130,7 @@ export class MaterializationService {
     const inFlight = new Set<Promise<void>>();
     let acknowledged: Promise<void> = Promise.resolve();
     for await (const batch of this.offline.pendingOnline(view, ONLINE_BATCH)) {
-      if (signal.aborted) throw new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
+      if (signal.aborted) throw stopReason(signal) ?? new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
       const written: Promise<void> = this.online.write(project, view, batch.records).then(() => {
         run.rowsOnline += batch.records.length;
         const seconds = (Date.now() - started) / 1000;
@@ -124,4 +146,8 @@ export class MaterializationService {
     }
     await acknowledged;
   }
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  return error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL_ERROR', message: String(error) };
 }

@@ -1,11 +1,12 @@
 import { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { JobCancelledError, MaterializationFailedError } from '../common/errors';
+import { DomainError, MaterializationFailedError } from '../common/errors';
+import { isEngineResourceError } from '../duckdb/engine-errors';
 import { ResolvedView } from '../core/catalog';
 import { encodeEntityKey } from '../core/entity-key';
 import { quoteIdent } from '../core/identifiers';
 import { OnlineRecord } from '../core/online-record';
 import { Micros } from '../core/timestamp';
-import { watched } from '../duckdb/progress';
+import { stoppedError, watched } from '../duckdb/progress';
 import { quotePathList } from '../duckdb/sql-text';
 import { fromDuckDb, micros, timestampParam } from '../duckdb/values';
 import { checkViewColumns, ensureTables, firstLine, forgetUniqueness, writeIncrementalState } from './duckdb-views';
@@ -67,8 +68,9 @@ export async function replaceRows(c: DuckDBConnection, request: ReplaceRequest, 
     return { rowsWritten: inserted.rowsChanged };
   } catch (error) {
     await c.run('ROLLBACK').catch(() => undefined);
-    if (error instanceof JobCancelledError) throw error;
-    if (control.signal?.aborted) throw new JobCancelledError('cancelled; nothing was changed');
+    if (error instanceof DomainError) throw error;
+    if (control.signal?.aborted) throw stoppedError(control.signal);
+    if (isEngineResourceError(error)) throw error; // named by the database (memory, spill, disk)
     throw new MaterializationFailedError(`feature view ${view.def.name}: ${firstLine(error)}`, { view: view.def.name });
   }
 }

@@ -36,7 +36,7 @@ export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery):
 /** Spine, views and the join: the SQL of a historical query, with the spine loaded. */
 export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean): Promise<string> {
   const views = await prepareViews(c, query);
-  const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views);
+  const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
   return pointInTimeSql({ spineColumns, views, columns: query.selection.columns, withMatchTimestamps, createdBeforeEvent: query.createdBeforeEvent ?? false });
 }
 

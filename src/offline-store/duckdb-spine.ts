@@ -1,5 +1,5 @@
 import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
-import { EntityKeyError, ValidationFailedError } from '../common/errors';
+import { EntityKeyError, limitExceeded, RowLimitExceededError, ValidationFailedError } from '../common/errors';
 import { EVENT_TIMESTAMP, JoinKeyDef } from '../core/definitions';
 import { EntityRows } from '../core/entity-rows';
 import { quoteIdent } from '../core/identifiers';
@@ -15,18 +15,33 @@ import { JoinedView, ROW_ID, SPINE } from './point-in-time-sql';
  * Fills the temp table `spine` (`__row_id` in input order, the join keys typed as declared,
  * `event_timestamp` as UTC TIMESTAMP, other columns as they are) and returns its output columns.
  */
-export async function loadSpine(c: DuckDBConnection, spine: Spine, keys: JoinKeyDef[], views: JoinedView[]): Promise<string[]> {
+export async function loadSpine(c: DuckDBConnection, spine: Spine, keys: JoinKeyDef[], views: JoinedView[], maxRows?: number): Promise<string[]> {
   switch (spine.kind) {
     case 'rows':
+      if (maxRows !== undefined && spine.rows.rowCount > maxRows) throw tooManyRows('entities', maxRows);
       await loadRowsSpine(c, spine.rows);
       return [...spine.rows.columns.map((col) => col.key.name), EVENT_TIMESTAMP];
     case 'file':
-      return loadRelation(c, readerSql(spine.path, spine.format), spine.name, keys, {}, EVENT_TIMESTAMP, '', []);
+      return loadRelation(c, readerSql(spine.path, spine.format), spine.name, keys, {}, EVENT_TIMESTAMP, '', [], maxRows);
     case 'dataset':
-      return loadDatasetSpine(c, spine, keys);
+      return loadDatasetSpine(c, spine, keys, maxRows);
     case 'range':
-      return loadRangeSpine(c, spine, keys, views);
+      return loadRangeSpine(c, spine, keys, views, maxRows);
   }
+}
+
+/**
+ * Refuses a relation with more than `maxRows` rows, reading at most one row past the limit:
+ * a bounded cost whatever the source holds, paid before the join starts to spill.
+ */
+async function assertRowsAtMost(c: DuckDBConnection, relation: string, params: DuckDBValue[], what: string, maxRows: number | undefined): Promise<void> {
+  if (maxRows === undefined) return;
+  const reader = await c.runAndReadAll(`SELECT count(*) FROM (SELECT 1 FROM ${relation} LIMIT ${maxRows + 1})`, params);
+  if (Number(reader.getRows()[0][0]) > maxRows) throw tooManyRows(what, maxRows);
+}
+
+function tooManyRows(what: string, maxRows: number) {
+  return limitExceeded(RowLimitExceededError, `${what}: more than ${maxRows.toLocaleString('en-US')} entity rows`, 'limits.max_entity_rows', maxRows);
 }
 
 /** In-memory entity rows into the temp spine table, through the appender (typed, no SQL text). */
@@ -65,6 +80,7 @@ async function loadRelation(
   timestampColumn: string,
   where: string,
   params: DuckDBValue[],
+  maxRows?: number,
 ): Promise<string[]> {
   const schema = await describeTypes(c, relation, name);
   const names = schema.map((col) => col.name);
@@ -74,6 +90,7 @@ async function loadRelation(
     if (!names.includes(column)) throw new EntityKeyError(`${name}: has no column ${column}, which join key ${key.name} needs`, { column });
   }
   if (!names.includes(timestampColumn)) throw new EntityKeyError(`${name}: has no column ${timestampColumn} for the event timestamps`, { column: timestampColumn });
+  await assertRowsAtMost(c, `${relation} ${where}`, params, name, maxRows);
   const select = names.map((n) => (n === EVENT_TIMESTAMP ? `${toTimestamp(n)} AS ${EVENT_TIMESTAMP}` : castKey(n, keys, keyColumns) ?? quoteName(n)));
   const added = [
     ...(names.includes(EVENT_TIMESTAMP) ? [] : [`${toTimestamp(timestampColumn)} AS ${EVENT_TIMESTAMP}`]),
@@ -114,7 +131,7 @@ async function describeTypes(c: DuckDBConnection, relation: string, name: string
   }
 }
 
-async function loadDatasetSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'dataset' }>, keys: JoinKeyDef[]): Promise<string[]> {
+async function loadDatasetSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'dataset' }>, keys: JoinKeyDef[], maxRows?: number): Promise<string[]> {
   const relation = `read_parquet(${quotePathList(spine.files)})`;
   const schema = await describeTypes(c, relation, `dataset ${spine.name}`);
   const conditions: string[] = [];
@@ -128,7 +145,7 @@ async function loadDatasetSpine(c: DuckDBConnection, spine: Extract<Spine, { kin
   if (spine.end !== undefined) conditions.push(`CAST(${ts} AS TIMESTAMP) <= ${bind(timestampParam(spine.end))}`);
   spine.filters.forEach((filter, i) => conditions.push(filterSql(filter, i, schema, bind)));
   const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-  return loadRelation(c, relation, `dataset ${spine.name}`, keys, spine.keyColumns, spine.timestampColumn, where, params);
+  return loadRelation(c, relation, `dataset ${spine.name}`, keys, spine.keyColumns, spine.timestampColumn, where, params, maxRows);
 }
 
 const SCALAR_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
@@ -179,15 +196,17 @@ function typedValue(value: unknown, type: string, field: string): DuckDBValue {
  * time in [start, end], in time order — "all feature rows in the window". A key a view does not
  * have is null for that view's rows.
  */
-async function loadRangeSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'range' }>, keys: JoinKeyDef[], views: JoinedView[]): Promise<string[]> {
+async function loadRangeSpine(c: DuckDBConnection, spine: Extract<Spine, { kind: 'range' }>, keys: JoinKeyDef[], views: JoinedView[], maxRows?: number): Promise<string[]> {
   const parts = views.map(({ view, table }) => {
     const columns = keys.map((k) => (view.joinKeys.some((vk) => vk.name === k.name) ? quoteIdent(k.name) : `NULL::${duckDbType(k.type)} AS ${quoteIdent(k.name)}`));
     return `SELECT ${columns.join(', ')}, ${EVENT_TIMESTAMP} FROM ${table} WHERE ${EVENT_TIMESTAMP} BETWEEN $1 AND $2`;
   });
   const order = [EVENT_TIMESTAMP, ...keys.map((k) => quoteIdent(k.name))].join(', ');
+  const window = [timestampParam(spine.start), timestampParam(spine.end)];
+  await assertRowsAtMost(c, `(${parts.join(' UNION ')})`, window, 'time_range', maxRows);
   await c.run(
     `CREATE OR REPLACE TEMP TABLE ${SPINE} AS SELECT row_number() OVER (ORDER BY ${order}) AS ${ROW_ID}, * FROM (${parts.join(' UNION ')}) ORDER BY ${ROW_ID}`,
-    [timestampParam(spine.start), timestampParam(spine.end)],
+    window,
   );
   return [...keys.map((k) => k.name), EVENT_TIMESTAMP];
 }

@@ -1,4 +1,6 @@
 import { DuckDBConnection } from '@duckdb/node-api';
+import { rm } from 'node:fs/promises';
+import { watchFileSize } from '../common/work-control';
 import { ResolvedView } from '../core/catalog';
 import { Micros } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
@@ -21,6 +23,7 @@ import {
   OfflineStore,
   OutputFormat,
   PendingBatch,
+  QueryControl,
   ResultFile,
   RunControl,
   SourceData,
@@ -36,16 +39,20 @@ export class DuckDbOfflineStore extends OfflineStore {
     super();
   }
 
-  materializeWindow(view: ResolvedView, source: SourceData, start: Micros, end: Micros, control?: RunControl): Promise<OfflineRun> {
-    return this.session((c) => replaceRows(c, { view, source, scope: { kind: 'window', start, end } }, control));
+  async materializeWindow(view: ResolvedView, source: SourceData, start: Micros, end: Micros, control?: RunControl): Promise<OfflineRun> {
+    const run = await this.session((c) => replaceRows(c, { view, source, scope: { kind: 'window', start, end } }, control));
+    this.db.assertFileCurrent(`materializing ${view.def.name}`);
+    return run;
   }
 
-  materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: IncrementalMode, control?: RunControl): Promise<OfflineRun> {
-    return this.session(async (c) => {
+  async materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: IncrementalMode, control?: RunControl): Promise<OfflineRun> {
+    const run = await this.session(async (c) => {
       const previous = await readViewState(c, view);
       const { scope, affectedFromNewFiles, watermark } = scopeForIncremental(source, previous, end, mode === 'full');
       return replaceRows(c, { view, source, scope, incremental: { source, watermark, affectedFromNewFiles } }, control);
     });
+    this.db.assertFileCurrent(`materializing ${view.def.name}`);
+    return run;
   }
 
   viewState(view: ResolvedView): Promise<ViewState> {
@@ -82,22 +89,30 @@ export class DuckDbOfflineStore extends OfflineStore {
     });
   }
 
-  async exportSpine(query: HistoricalQuery, path: string): Promise<number> {
-    return this.session(async (c) => {
-      const views = await prepareViews(c, query);
-      const columns = await loadSpine(c, query.spine, query.selection.joinKeys, views);
-      const result = await c.run(
-        `COPY (SELECT ${columns.map(quoteName).join(', ')} FROM ${SPINE} ORDER BY ${ROW_ID}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
-      );
-      return result.rowsChanged;
-    });
+  async exportSpine(query: HistoricalQuery, path: string, control: QueryControl = {}): Promise<number> {
+    return this.writing(path, control, (signal) =>
+      this.session(async (c) => {
+        const views = await prepareViews(c, query);
+        const columns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
+        const result = await c.run(
+          `COPY (SELECT ${columns.map(quoteName).join(', ')} FROM ${SPINE} ORDER BY ${ROW_ID}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        return result.rowsChanged;
+      }, signal),
+    );
   }
 
-  async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options: { withMatchTimestamps?: boolean } = {}): Promise<ResultFile> {
-    return this.session(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false), format, path));
+  async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options: QueryControl & { withMatchTimestamps?: boolean } = {}): Promise<ResultFile> {
+    return this.writing(path, options, (signal) =>
+      this.session(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false), format, path), signal),
+    );
   }
 
-  async viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string): Promise<number> {
+  async viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string, control: QueryControl = {}): Promise<number> {
+    return this.writing(path, control, (signal) => this.viewRows(view, window, path, signal));
+  }
+
+  private async viewRows(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string, signal?: AbortSignal): Promise<number> {
     return this.session(async (c) => {
       await assertMaterialized(c, [view]);
       // COPY takes no bound parameters; the bounds are our own integers, not text.
@@ -109,11 +124,27 @@ export class DuckDbOfflineStore extends OfflineStore {
       const where = bounds.length ? `WHERE ${bounds.join(' AND ')}` : '';
       const result = await c.run(`COPY (SELECT ${columns.join(', ')} FROM ${tableName(view)} ${where} ORDER BY ${EVENT_TIMESTAMP}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
       return result.rowsChanged;
-    });
+    }, signal);
   }
 
-  /** A connection with the schemas in place (created once per process). */
-  private async session<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  /**
+   * Writes a result file under the query's control: the file is watched while it grows (past
+   * `maxResultBytes` the work stops) and removed when the work fails or is stopped.
+   */
+  private async writing<T>(path: string, control: QueryControl, work: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    const watch = control.maxResultBytes ? watchFileSize(path, control.maxResultBytes, 'limits.max_result_bytes', control.signal) : undefined;
+    try {
+      return await work(watch?.signal ?? control.signal);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    } finally {
+      watch?.dispose();
+    }
+  }
+
+  /** A connection with the schemas in place (created once per file), stopped by `signal`. */
+  private async session<T>(work: (c: DuckDBConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.db.withConnection(async (c) => {
       if (this.schemaFor !== this.db.generation) this.schemaReady = undefined;
       this.schemaFor = this.db.generation;
@@ -123,6 +154,6 @@ export class DuckDbOfflineStore extends OfflineStore {
       });
       await this.schemaReady;
       return work(c);
-    });
+    }, signal);
   }
 }

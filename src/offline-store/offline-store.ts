@@ -56,6 +56,14 @@ export interface HistoricalQuery {
   /** Only rows created at or before the entity row's time (see PointInTimeQuery). */
   createdBeforeEvent?: boolean;
   features?: FeatureSource;
+  /** At most this many entity rows, whatever their source (ROW_LIMIT_EXCEEDED naming limits.max_entity_rows); unbounded when absent. */
+  maxEntityRows?: number;
+}
+
+/** How a query's engine work is bounded: stopped by `signal`, and its result file by `maxResultBytes` (RESULT_LIMIT_EXCEEDED). */
+export interface QueryControl {
+  signal?: AbortSignal;
+  maxResultBytes?: number;
 }
 
 /** The columns of a written result, in order, as DuckDB types them. */
@@ -154,18 +162,19 @@ export abstract class OfflineStore {
    * UTC, other columns kept, input order), to a Parquet file; returns the row count. A saved
    * training set keeps them so it can be rebuilt exactly.
    */
-  abstract exportSpine(query: HistoricalQuery, path: string): Promise<number>;
+  abstract exportSpine(query: HistoricalQuery, path: string, control?: QueryControl): Promise<number>;
 
   /**
    * The same join, written by the engine straight to `path` (JSON means JSON Lines). With
    * `withMatchTimestamps`, per view a column `__ts_<i>` holds the matched row's event time.
+   * When the work is stopped or fails, nothing is left at `path`.
    */
-  abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options?: { withMatchTimestamps?: boolean }): Promise<ResultFile>;
+  abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options?: QueryControl & { withMatchTimestamps?: boolean }): Promise<ResultFile>;
 
   /**
    * The view's stored rows with event time in [start, end] (open ends unbounded) — join keys,
    * event_timestamp and features, typed as declared — written to a Parquet file; returns the
    * row count. Throws FEATURE_VIEW_NOT_MATERIALIZED like the join.
    */
-  abstract viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string): Promise<number>;
+  abstract viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string, control?: QueryControl): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidPushError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
 import { TempFiles } from '../common/temp-files';
 import { ResolvedView } from '../core/catalog';
 import { coerceColumn, columnMapLength } from '../core/column-map';
@@ -25,8 +26,6 @@ export interface PushResult {
   offline: { dataset: string; snapshotId: number } | null;
 }
 
-const MAX_ROWS = 100_000;
-
 /**
  * Feast's push: rows for a push source go to the lake as a new snapshot of its dataset
  * (offline), and straight into the online table of every feature view that reads the dataset
@@ -36,6 +35,7 @@ const MAX_ROWS = 100_000;
 @Injectable()
 export class PushService {
   constructor(
+    private readonly config: AppConfig,
     private readonly registry: RegistryService,
     private readonly datasets: DatasetService,
     private readonly online: OnlineStore,
@@ -53,7 +53,7 @@ export class PushService {
         field: 'to',
       });
     }
-    const rows = columnMapLength(request.df, 'df', MAX_ROWS, InvalidPushError);
+    const rows = columnMapLength(request.df, 'df', { max: this.config.limits.maxPushRows, field: 'limits.max_push_rows' }, InvalidPushError);
     const perView = toOnline ? views.map((view) => ({ view, records: toRecords(view, dataset, request.df, rows) })) : [];
     const offline = request.to === 'online' ? null : await this.toLake(dataset, request.df);
     for (const { view, records } of perView) await this.online.write(catalog.project, view, records);

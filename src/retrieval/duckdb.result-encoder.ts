@@ -7,6 +7,8 @@ import { formatTimestamp } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
+import { watchFileSize } from '../common/work-control';
+import type { QueryControl } from '../offline-store/offline-store';
 
 /** ResultEncoder on an in-memory DuckDB reading the result file chunk by chunk. */
 export class DuckDbResultEncoder extends ResultEncoder {
@@ -17,7 +19,7 @@ export class DuckDbResultEncoder extends ResultEncoder {
     super();
   }
 
-  async encode(path: string, format: ResultFormat, layout: ResultLayout): Promise<Readable> {
+  async encode(path: string, format: ResultFormat, layout: ResultLayout, control: QueryControl = {}): Promise<Readable> {
     if (format === 'parquet' && layout.hidden.length === 0) return readOnceAndDelete(path);
     if (format === 'json' || format === 'arrow') {
       const chunks: AsyncIterable<string | Uint8Array> = format === 'json' ? jsonColumns(this.db, path, layout) : arrowStream(this.db, path, layout);
@@ -25,9 +27,14 @@ export class DuckDbResultEncoder extends ResultEncoder {
     }
     const target = await this.temp.path(`.${format}`);
     const options = format === 'csv' ? 'FORMAT csv, HEADER true' : format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
+    const watch = control.maxResultBytes ? watchFileSize(target, control.maxResultBytes, 'limits.max_result_bytes', control.signal) : undefined;
     try {
-      await this.db.withConnection((c) => c.run(`COPY (SELECT ${visible(layout)} FROM read_parquet(${quoteLiteral(path)})) TO ${quoteLiteral(target)} (${options})`));
+      await this.db.withConnection((c) => c.run(`COPY (SELECT ${visible(layout)} FROM read_parquet(${quoteLiteral(path)})) TO ${quoteLiteral(target)} (${options})`), watch?.signal ?? control.signal);
+    } catch (error) {
+      await this.temp.remove(target);
+      throw error;
     } finally {
+      watch?.dispose();
       await this.temp.remove(path);
     }
     return readOnceAndDelete(target);

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatasetNotFoundError, ValidationFailedError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
+import { WorkBudget, withWorkControl } from '../common/work-control';
 import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
 import { EVENT_TIMESTAMP } from '../core/definitions';
@@ -15,7 +16,7 @@ import { formatTimestamp } from '../core/timestamp';
 import { toJsonValue, Value } from '../core/value-types';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
-import { FeatureSource, HistoricalQuery, OfflineStore, ResultFile, Spine } from '../offline-store/offline-store';
+import { FeatureSource, HistoricalQuery, OfflineStore, QueryControl, ResultFile, Spine } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { EntitySource } from './entity-source';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
@@ -84,29 +85,47 @@ export class HistoricalFeaturesService {
     };
   }
 
-  /** The result as a stream in `format`; the intermediate file is deleted when the stream closes. */
-  async retrieve(request: HistoricalRequest, format: ResultFormat): Promise<HistoricalResult> {
-    const { query } = await this.build(request, await this.registry.catalog());
-    const path = await this.temp.path('.parquet');
-    try {
-      const result = await this.offline.historicalToFile(query, 'parquet', path, { withMatchTimestamps: format === 'json' });
-      const stream = await this.encoder.encode(path, format, layoutOf(result, query));
-      return { stream, rows: result.rows, format, columns: result.columns.filter((c) => !c.name.startsWith('__ts_')) };
-    } catch (error) {
-      await this.temp.remove(path);
-      throw error;
-    }
+  /**
+   * The result as a stream in `format`; the intermediate file is deleted when the stream closes.
+   * The engine work runs within `limits.query_timeout_seconds` and `limits.max_result_bytes`,
+   * and stops when `signal` fires (the client left, the server is stopping).
+   */
+  async retrieve(request: HistoricalRequest, format: ResultFormat, signal?: AbortSignal): Promise<HistoricalResult> {
+    return withWorkControl(this.budget(signal), async (stop) => {
+      const { query } = await this.build(request, await this.registry.catalog());
+      const path = await this.temp.path('.parquet');
+      try {
+        const result = await this.offline.historicalToFile(query, 'parquet', path, { withMatchTimestamps: format === 'json', ...this.control(stop) });
+        const stream = await this.encoder.encode(path, format, layoutOf(result, query), this.control(stop));
+        return { stream, rows: result.rows, format, columns: result.columns.filter((c) => !c.name.startsWith('__ts_')) };
+      } catch (error) {
+        await this.temp.remove(path);
+        throw error;
+      }
+    });
   }
 
   /** CLI: the result written to a local file (Parquet, CSV and JSON Lines by the engine directly). */
   async toFile(request: HistoricalRequest, format: ResultFormat, outputPath: string): Promise<number> {
     if (format === 'parquet' || format === 'csv' || format === 'jsonl') {
-      const { query } = await this.build(request, await this.registry.catalog());
-      return (await this.offline.historicalToFile(query, format === 'jsonl' ? 'json' : format, outputPath)).rows;
+      return withWorkControl(this.budget(), async (stop) => {
+        const { query } = await this.build(request, await this.registry.catalog());
+        return (await this.offline.historicalToFile(query, format === 'jsonl' ? 'json' : format, outputPath, this.control(stop))).rows;
+      });
     }
     const result = await this.retrieve(request, format);
     await pipeline(result.stream, createWriteStream(outputPath));
     return result.rows;
+  }
+
+  /** The wall-clock budget of a request's engine work, stopped early by `signal`. */
+  budget(signal?: AbortSignal): WorkBudget {
+    return { signals: [signal], timeout: { seconds: this.config.limits.queryTimeoutSeconds, field: 'limits.query_timeout_seconds' } };
+  }
+
+  /** How a query under `signal` writes its result: stopped by it, and bounded in size. */
+  control(signal: AbortSignal): QueryControl {
+    return { signal, maxResultBytes: this.config.limits.maxResultBytes };
   }
 
   /**
@@ -116,13 +135,13 @@ export class HistoricalFeaturesService {
   async build(request: HistoricalRequest, catalog: FeatureCatalog, features?: FeatureSource): Promise<BuiltQuery> {
     const selection = resolveSelection(catalog, request);
     const { spine, entitySnapshot } = await this.spine(request.source, catalog, selection.joinKeys);
-    return { query: { spine, selection, createdBeforeEvent: request.createdBeforeEvent ?? false, features }, entitySnapshot };
+    return { query: { spine, selection, createdBeforeEvent: request.createdBeforeEvent ?? false, features, maxEntityRows: this.config.limits.maxEntityRows }, entitySnapshot };
   }
 
   private async spine(source: EntitySource, catalog: FeatureCatalog, keys: HistoricalQuery['selection']['joinKeys']): Promise<{ spine: Spine; entitySnapshot: BuiltQuery['entitySnapshot'] }> {
     switch (source.kind) {
       case 'columns':
-        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, maxRows: this.config.limits.maxHistoricalRows }) }, entitySnapshot: null };
+        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, maxRows: { max: this.config.limits.maxHistoricalRows, field: 'limits.max_historical_rows' } }) }, entitySnapshot: null };
       case 'file':
         return { spine: { kind: 'file', path: source.path, format: source.format, name: source.name }, entitySnapshot: null };
       case 'range':

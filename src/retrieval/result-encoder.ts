@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { QueryControl } from '../offline-store/offline-store';
 
 export const RESULT_FORMATS = ['json', 'jsonl', 'csv', 'parquet', 'arrow'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
@@ -24,7 +25,9 @@ export interface ResultLayout {
  * result of millions of rows never sits in memory). Contract: the stream deletes `path` when it
  * ends, fails or is abandoned; JSON is Feast's column-major shape with statuses and event
  * timestamps; JSON Lines, CSV, Parquet and Arrow IPC (stream format) hold the visible columns.
+ * A conversion done before streaming (CSV, JSON Lines) is stopped by `control.signal` and
+ * bounded by `control.maxResultBytes`, like the query that made the file.
  */
 export abstract class ResultEncoder {
-  abstract encode(path: string, format: ResultFormat, layout: ResultLayout): Promise<Readable>;
+  abstract encode(path: string, format: ResultFormat, layout: ResultLayout, control?: QueryControl): Promise<Readable>;
 }

@@ -3,7 +3,9 @@ import { ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Access } from '../auth/access.decorator';
 import { UnsupportedMediaTypeError } from '../common/errors';
+import { RequestSignal } from '../common/request-signal';
 import { TempFiles } from '../common/temp-files';
+import { AppConfig } from '../config/app-config';
 import { CONTENT_TYPES as UPLOAD_TYPES } from '../lake/dataset-manifest';
 import { GetHistoricalFeaturesDto } from './dto/get-historical-features.dto';
 import { parseEntitySource } from './entity-source';
@@ -16,6 +18,7 @@ import { chooseFormat } from './result-format';
 @Controller('get-historical-features')
 export class RetrievalController {
   constructor(
+    private readonly config: AppConfig,
     private readonly service: HistoricalFeaturesService,
     private readonly temp: TempFiles,
   ) {}
@@ -24,7 +27,12 @@ export class RetrievalController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Point-in-time correct feature values for entity rows (training data), streamed in the chosen format.' })
   @ApiQuery({ name: 'format', required: false, enum: RESULT_FORMATS, description: 'json (Feast column-major), jsonl, csv, parquet or arrow (IPC stream); or negotiate with Accept' })
-  async getHistoricalFeatures(@Body() body: GetHistoricalFeaturesDto, @Query('format') format?: string, @Headers('accept') accept?: string): Promise<StreamableFile> {
+  async getHistoricalFeatures(
+    @Body() body: GetHistoricalFeaturesDto,
+    @RequestSignal() signal: AbortSignal,
+    @Query('format') format?: string,
+    @Headers('accept') accept?: string,
+  ): Promise<StreamableFile> {
     const chosen = chooseFormat(format, accept);
     const result = await this.service.retrieve(
       {
@@ -35,6 +43,7 @@ export class RetrievalController {
         source: parseEntitySource(body),
       },
       chosen,
+      signal,
     );
     return file(result.stream, chosen);
   }
@@ -50,6 +59,7 @@ export class RetrievalController {
   @ApiQuery({ name: 'format', required: false, enum: RESULT_FORMATS })
   async upload(
     @Req() request: FastifyRequest,
+    @RequestSignal() signal: AbortSignal,
     @Headers('content-type') contentType: string | undefined,
     @Headers('accept') accept: string | undefined,
     @Query() query: Record<string, string | undefined>,
@@ -57,7 +67,7 @@ export class RetrievalController {
     const fileFormat = UPLOAD_TYPES[(contentType ?? '').split(';')[0].trim().toLowerCase()];
     if (!fileFormat) throw new UnsupportedMediaTypeError('send the entity rows as Parquet (application/vnd.apache.parquet), CSV (text/csv) or JSON Lines (application/x-ndjson)');
     const chosen = chooseFormat(query.format, accept);
-    const path = await this.temp.fromStream(request.raw, `.${fileFormat}`, 4 * 2 ** 30);
+    const path = await this.temp.fromStream(request.raw, `.${fileFormat}`, this.config.limits.maxUploadBytes);
     try {
       const result = await this.service.retrieve(
         {
@@ -68,6 +78,7 @@ export class RetrievalController {
           source: { kind: 'file', path, format: fileFormat, name: 'uploaded entity rows' },
         },
         chosen,
+        signal,
       );
       result.stream.once('close', () => void this.temp.remove(path));
       return file(result.stream, chosen);

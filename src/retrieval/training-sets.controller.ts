@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
+import { RequestSignal } from '../common/request-signal';
 import { SaveTrainingSetDto } from './dto/save-training-set.dto';
 import { parseEntitySource } from './entity-source';
 import { CONTENT_TYPES, RESULT_FORMATS } from './result-encoder';
@@ -18,7 +19,7 @@ export class TrainingSetsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Build a training set from pinned lake snapshots and save it in the lake with the metadata to rebuild it.' })
-  async save(@Body() body: SaveTrainingSetDto) {
+  async save(@Body() body: SaveTrainingSetDto, @RequestSignal() signal: AbortSignal) {
     const metadata = await this.trainingSets.save({
       name: body.name,
       description: body.description,
@@ -27,7 +28,7 @@ export class TrainingSetsController {
       fullFeatureNames: body.full_feature_names,
       createdBeforeEvent: body.created_before_event,
       source: parseEntitySource(body),
-    });
+    }, signal);
     return toTrainingSetBody(metadata);
   }
 
@@ -55,8 +56,8 @@ export class TrainingSetsController {
   @Post(':name/verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rebuild the training set from its metadata alone and compare the Parquet bytes with the saved ones.' })
-  async verify(@Param('name') name: string) {
-    const result = await this.trainingSets.verify(name);
+  async verify(@Param('name') name: string, @RequestSignal() signal: AbortSignal) {
+    const result = await this.trainingSets.verify(name, signal);
     return { name, identical: result.identical, rows: result.rows, saved_sha256: result.savedSha256, rebuilt_sha256: result.rebuiltSha256 };
   }
 }

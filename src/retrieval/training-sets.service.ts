@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { DatasetNotFoundError, TrainingSetExistsError, TrainingSetNotFoundError, ValidationFailedError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
+import { withWorkControl } from '../common/work-control';
 import { FeatureCatalog } from '../core/catalog';
 import { resolveSelection } from '../core/feature-selection';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp } from '../core/timestamp';
 import { DatasetService } from '../lake/dataset.service';
 import { ObjectStore } from '../lake/object-store';
-import { FeatureSource, OfflineStore, SourceData } from '../offline-store/offline-store';
+import { FeatureSource, OfflineStore, QueryControl, SourceData } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { RegistryStore } from '../registry/registry.store';
 import { HistoricalFeaturesService, HistoricalRequest } from './historical-features.service';
@@ -45,7 +46,12 @@ export class TrainingSetsService {
     private readonly temp: TempFiles,
   ) {}
 
-  async save(request: SaveRequest): Promise<TrainingSetMetadata> {
+  /** Builds and saves a training set within the query budget; `signal` stops it (nothing is saved then). */
+  async save(request: SaveRequest, signal?: AbortSignal): Promise<TrainingSetMetadata> {
+    return withWorkControl(this.historical.budget(signal), (stop) => this.build(request, this.historical.control(stop)));
+  }
+
+  private async build(request: SaveRequest, control: QueryControl): Promise<TrainingSetMetadata> {
     if (!isIdentifier(request.name)) throw new ValidationFailedError('name: must be an identifier (letters, digits, _)', { field: 'name' });
     const prefix = trainingSetPrefix(request.name);
     if (await this.store.get(`${prefix}metadata.json`)) throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
@@ -57,9 +63,9 @@ export class TrainingSetsService {
     const dataPath = await this.temp.path('.parquet');
     const keys = { entities: `${prefix}entities.parquet`, data: `${prefix}data.parquet` };
     try {
-      const count = await this.offline.exportSpine(query, entitiesPath);
+      const count = await this.offline.exportSpine(query, entitiesPath, control);
       const spineDone = Date.now();
-      const result = await this.compute(catalog, request, features, entitiesPath, dataPath);
+      const result = await this.compute(catalog, request, features, entitiesPath, dataPath, control);
       const joinDone = Date.now();
       await this.store.putFile(keys.entities, entitiesPath);
       await this.store.putFile(keys.data, dataPath);
@@ -112,8 +118,12 @@ export class TrainingSetsService {
     return this.encoder.encode(copy, format, { columns: metadata.schema.map((c) => ({ name: c.name })), hidden: [] });
   }
 
-  /** Recomputes the training set from its metadata alone and compares the Parquet bytes. */
-  async verify(name: string): Promise<Verification> {
+  /** Recomputes the training set from its metadata alone and compares the Parquet bytes (within the query budget). */
+  async verify(name: string, signal?: AbortSignal): Promise<Verification> {
+    return withWorkControl(this.historical.budget(signal), (stop) => this.rebuild(name, this.historical.control(stop)));
+  }
+
+  private async rebuild(name: string, control: QueryControl): Promise<Verification> {
     const metadata = await this.get(name);
     const version = await this.registryStore.get(metadata.registryVersion);
     if (!version) throw new TrainingSetNotFoundError(`registry version ${metadata.registryVersion} of training set ${name} is gone`, { name });
@@ -127,7 +137,7 @@ export class TrainingSetsService {
     const request = { ...metadata.selection, createdBeforeEvent: metadata.createdBeforeEvent };
     const dataPath = await this.temp.path('.parquet');
     try {
-      const result = await this.compute(catalog, request, { kind: 'snapshots', sources }, await this.store.localPath(metadata.entityRows.key), dataPath);
+      const result = await this.compute(catalog, request, { kind: 'snapshots', sources }, await this.store.localPath(metadata.entityRows.key), dataPath, control);
       const rebuilt = await this.temp.sha256(dataPath);
       return { identical: rebuilt === metadata.data.sha256, rows: result.rows, savedSha256: metadata.data.sha256, rebuiltSha256: rebuilt };
     } finally {
@@ -136,9 +146,9 @@ export class TrainingSetsService {
   }
 
   /** The join over saved entity rows and snapshot-computed features: the one path both save and verify take. */
-  private async compute(catalog: FeatureCatalog, request: Omit<HistoricalRequest, 'source'>, features: FeatureSource, entitiesPath: string, dataPath: string) {
+  private async compute(catalog: FeatureCatalog, request: Omit<HistoricalRequest, 'source'>, features: FeatureSource, entitiesPath: string, dataPath: string, control: QueryControl) {
     const { query } = await this.historical.build({ ...request, source: { kind: 'file', path: entitiesPath, format: 'parquet', name: 'saved entity rows' } }, catalog, features);
-    return this.offline.historicalToFile(query, 'parquet', dataPath);
+    return this.offline.historicalToFile(query, 'parquet', dataPath, control);
   }
 
   /** The latest snapshot of each selected view's dataset, pinned for this training set. */

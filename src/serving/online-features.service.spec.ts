@@ -64,7 +64,9 @@ describe('OnlineFeaturesService (fake online store)', () => {
 
   it('refuses more entity rows than the limit', async () => {
     await expect(service.get({ features: ['zone_stats:demand'], entities: { city: Array(101).fill('a'), zone: Array(101).fill(1) } })).rejects.toMatchObject({
-      code: 'INVALID_ENTITY_KEYS',
+      code: 'ROW_LIMIT_EXCEEDED',
+      status: 413,
+      details: { limit: 'limits.max_online_rows', max: 100 },
     });
   });
 

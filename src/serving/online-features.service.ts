@@ -22,12 +22,16 @@ export type { OnlineFeaturesResponse };
 /** Serves online feature vectors: resolve the request, one read from the online store, statuses by ttl. */
 @Injectable()
 export class OnlineFeaturesService {
+  private readonly maxRows: { max: number; field: string };
+
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly registry: RegistryService,
     private readonly store: OnlineStore,
     private readonly logger: FeatureLogger,
-  ) {}
+  ) {
+    this.maxRows = { max: config.limits.maxOnlineRows, field: 'limits.max_online_rows' };
+  }
 
   async get(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
     const { rows, selection, records, now } = await this.read(request);
@@ -44,7 +48,7 @@ export class OnlineFeaturesService {
   private async read(request: OnlineFeaturesRequest): Promise<{ rows: EntityRows; selection: FeatureSelection; records: (OnlineRecord | null)[][]; now: Micros }> {
     const catalog = await this.registry.catalog();
     const selection = resolveSelectionCached(catalog, request);
-    const rows = parseEntityRows(request.entities, selection.joinKeys, { withTimestamps: false, maxRows: this.config.limits.maxOnlineRows });
+    const rows = parseEntityRows(request.entities, selection.joinKeys, { withTimestamps: false, maxRows: this.maxRows });
     const records = await this.store.read(
       catalog.project,
       selection.views.map(({ view }) => ({ view, entityKeys: entityKeysFor(rows, view.joinKeys.map((k) => k.name)) })),

@@ -33,7 +33,8 @@ describe('skew checks end to end (S3 lake, Redis online store)', () => {
 
   beforeAll(async () => {
     [s3, redis, hook] = await Promise.all([startS3(), startRedis(), startWebhookReceiver()]);
-    const repo = exampleRepo({ lake: 's3', online: 'redis' }, { s3, redis }, 'skew');
+    // The receiver is allowed as a prefix: a request may name it, and nothing else, as its webhook.
+    const repo = exampleRepo({ lake: 's3', online: 'redis' }, { s3, redis }, 'skew', { FEATURELAKE_WEBHOOK_ALLOWLIST: `${new URL(hook.url).origin}/` });
     dir = repo.dir;
     config = repo.config;
     app = await startApp(config);
@@ -85,6 +86,12 @@ describe('skew checks end to end (S3 lake, Redis online store)', () => {
   }, 120_000);
 
   it('flags avg_delay, and nothing else, for drift and for inconsistent served values; calls the webhook', async () => {
+    const elsewhere = `http://127.0.0.1:${Number(new URL(hook.url).port) + 1}/internal`;
+    const refused = await http
+      .post('/skew-checks')
+      .send({ reference: { training_set: 'delay_reference' }, current: { serving_logs: { feature_service: 'delay_model', last: '1h' } }, webhook: elsewhere })
+      .expect(403);
+    expect(refused.body).toMatchObject({ code: 'WEBHOOK_NOT_ALLOWED', message: expect.stringContaining('monitoring.webhook_allowlist'), details: { field: 'webhook' } });
     const response = await http
       .post('/skew-checks')
       .send({ name: 'demo', reference: { training_set: 'delay_reference' }, current: { serving_logs: { feature_service: 'delay_model', last: '1h' } }, webhook: hook.url })

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { configEnv, ENV_VARS, loadConfig } from '../../src/config/load-config';
-import { duckDbBudget } from '../../src/config/config-limits';
+import { duckDbBudget, LIMIT_DEFAULTS } from '../../src/config/config-limits';
 import { parseApiKeyList } from '../../src/core/access';
 
 /**
@@ -15,14 +15,8 @@ import { parseApiKeyList } from '../../src/core/access';
 const ROOT = join(__dirname, '../..');
 const K8S = join(ROOT, 'infra/k8s');
 const SERVER_PORT = 6566;
-/** How long the server drains requests after SIGTERM; read from the code so the two stay in step. */
-const DRAIN_SECONDS = drainDeadlineSeconds();
-
-function drainDeadlineSeconds(): number {
-  const found = /DRAIN_DEADLINE_MS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'src/common/http-drain.ts'), 'utf8'));
-  if (!found) throw new Error('src/common/http-drain.ts no longer declares DRAIN_DEADLINE_MS: update this spec');
-  return Number(found[1].replace(/_/g, '')) / 1000;
-}
+/** How long the server drains requests after SIGTERM (the manifests keep the default); from the code so the two stay in step. */
+const DRAIN_SECONDS = LIMIT_DEFAULTS.drain_seconds;
 
 interface Probe { httpGet?: { path: string; port: number | string }; tcpSocket?: { port: number | string }; exec?: { command: string[] } }
 interface EnvVar {

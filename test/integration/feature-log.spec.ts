@@ -33,7 +33,7 @@ describe('DuckDbLogSink', () => {
     const big = 2n ** 62n + 1n;
     const seen = 1_764_000_000_123_456n;
     const now = 1_764_000_001_000_000n;
-    const rows = parseEntityRows({ driver_id: [1, 2, 3], city: ['berlin', 'x', 'y'], zone: [7, 8, 9] }, selection.joinKeys, { withTimestamps: false, maxRows: 10 });
+    const rows = parseEntityRows({ driver_id: [1, 2, 3], city: ['berlin', 'x', 'y'], zone: [7, 8, 9] }, selection.joinKeys, { withTimestamps: false, maxRows: { max: 10, field: 'limits.max_historical_rows' } });
     const record = (values: OnlineRecord['values'], age = 1_000_000n): OnlineRecord => ({ entityKey: 'k', eventTimestamp: now - age, createdTimestamp: null, values });
     const records = [
       [record([4.25, big, true, seen, 'Zoë "the driver"', 7, 0.5]), record([Number.NaN, -1n, false, 0n, '', -7, 1.5]), record([1, 1n, true, 1n, 'old', 1, 1], 7200_000_000n)],

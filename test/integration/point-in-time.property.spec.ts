@@ -57,7 +57,7 @@ describe('point-in-time join matches a brute-force oracle (property)', () => {
         const rows = parseEntityRows(
           { k1: spine.map((s) => s.k1), k2: spine.map((s) => s.k2), event_timestamp: spine.map((s) => new Date(Number((BASE + BigInt(s.ts) * HOUR) / 1000n)).toISOString()) },
           selection.joinKeys,
-          { withTimestamps: true, maxRows: 100 },
+          { withTimestamps: true, maxRows: { max: 100, field: 'limits.max_historical_rows' } },
         );
         const result = await store.historicalColumns({ spine: { kind: 'rows', rows }, selection, createdBeforeEvent });
         const got = spine.map((_, i) => result.features.map((f) => f.values[i]));

@@ -75,7 +75,7 @@ describe('point-in-time join on real DuckDB', () => {
         event_timestamp: SPINE.map((r) => r[1]),
       },
       selection.joinKeys,
-      { withTimestamps: true, maxRows: 100 },
+      { withTimestamps: true, maxRows: { max: 100, field: 'limits.max_historical_rows' } },
     );
     return { spine: { kind: 'rows', rows }, selection };
   }
@@ -111,7 +111,7 @@ describe('point-in-time join on real DuckDB', () => {
     // Driver 1's 10:00 rows: created 10:00 (1.0), 10:05 (2.0), and without a created time (9.0; it
     // counts as created at its event time, and loses ties to a known created time).
     const selection = resolveSelection(catalog, { features: ['driver_stats:rating'] });
-    const rows = parseEntityRows({ driver_id: [1, 1, 1], event_timestamp: ['2026-01-01T10:02:00Z', '2026-01-01T10:06:00Z', '2026-01-01T11:00:00Z'] }, selection.joinKeys, { withTimestamps: true, maxRows: 10 });
+    const rows = parseEntityRows({ driver_id: [1, 1, 1], event_timestamp: ['2026-01-01T10:02:00Z', '2026-01-01T10:06:00Z', '2026-01-01T11:00:00Z'] }, selection.joinKeys, { withTimestamps: true, maxRows: { max: 10, field: 'limits.max_historical_rows' } });
     const plain = await store.historicalColumns({ spine: { kind: 'rows', rows }, selection });
     const strict = await store.historicalColumns({ spine: { kind: 'rows', rows }, selection, createdBeforeEvent: true });
     expect(plain.features[0].values).toEqual([2.0, 2.0, 3.0]);
@@ -122,7 +122,7 @@ describe('point-in-time join on real DuckDB', () => {
     const other = testCatalog(undefined, 2);
     const selection = resolveSelection(other, { features: ['driver_stats:rating'] });
     const reshaped = { ...selection, views: selection.views.map((v) => ({ ...v, view: { ...v.view, fingerprint: 'different' } })) };
-    const rows = parseEntityRows({ driver_id: [1], event_timestamp: ['2026-01-01T00:00:00Z'] }, selection.joinKeys, { withTimestamps: true, maxRows: 10 });
+    const rows = parseEntityRows({ driver_id: [1], event_timestamp: ['2026-01-01T00:00:00Z'] }, selection.joinKeys, { withTimestamps: true, maxRows: { max: 10, field: 'limits.max_historical_rows' } });
     await expect(store.historicalColumns({ spine: { kind: 'rows', rows }, selection: reshaped })).rejects.toMatchObject({ code: 'FEATURE_VIEW_NOT_MATERIALIZED' });
   });
 

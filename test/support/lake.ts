@@ -1,7 +1,8 @@
 import { testDatabase } from './duckdb-files';
 import { join } from 'node:path';
 import { TempFiles } from '../../src/common/temp-files';
-import { AppConfig } from '../../src/config/app-config';
+import { AppConfig, Limits } from '../../src/config/app-config';
+import { defaultLimits } from '../../src/config/config-limits';
 import { FeatureCatalog } from '../../src/core/catalog';
 import { DatasetService } from '../../src/lake/dataset.service';
 import { DuckDbFileConverter } from '../../src/lake/duckdb.file-converter';
@@ -31,10 +32,11 @@ export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, pref
 }
 
 /** DatasetService wired to real adapters, with the registry replaced by a fixed catalog. */
-export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, maxUploadBytes = 2 ** 30): { datasets: DatasetService; close: () => Promise<void> } {
-  const config = AppConfig.of({ limits: { maxUploadBytes } } as AppConfig);
+export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, limits: Partial<Limits> = {}): { datasets: DatasetService; close: () => Promise<void> } {
+  const config = AppConfig.of({ limits: { ...defaultLimits(), maxUploadBytes: 2 ** 30, ...limits } } as AppConfig);
   const registry = { catalog: async () => catalog } as unknown as RegistryService;
   const db = testDatabase(':memory:', dir);
-  const datasets = new DatasetService(config, store, new DuckDbFileConverter(db), registry, new TempFiles(join(dir, 'tmp')));
+  const converter = new DuckDbFileConverter(db, { maxRows: config.limits.maxIngestRows, maxBytes: config.limits.maxIngestBytes });
+  const datasets = new DatasetService(config, store, converter, registry, new TempFiles(join(dir, 'tmp')));
   return { datasets, close: () => db.close() };
 }

@@ -18,13 +18,14 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
         const started = Date.now();
         const reporter = new ProgressReporter();
         const snapshot = await get(DatasetService)
-          .ingest(dataset, files.map(toInput), (p) =>
-            reporter.update(
-              p.phase === 'converting'
-                ? { label: `${p.file} (converting)`, fraction: p.fraction, rowsPerSecond: p.rowsPerSecond, etaSeconds: p.etaSeconds }
-                : { label: p.file ? `${p.file} (${p.phase})` : p.phase, fraction: null, rowsPerSecond: null, etaSeconds: null },
-            ),
-          )
+          .ingest(dataset, files.map(toInput), {
+            onProgress: (p) =>
+              reporter.update(
+                p.phase === 'converting'
+                  ? { label: `${p.file} (converting)`, fraction: p.fraction, rowsPerSecond: p.rowsPerSecond, etaSeconds: p.etaSeconds }
+                  : { label: p.file ? `${p.file} (${p.phase})` : p.phase, fraction: null, rowsPerSecond: null, etaSeconds: null },
+              ),
+          })
           .finally(() => reporter.done());
         const range = snapshot.timeRange ? `, events ${snapshot.timeRange.min} … ${snapshot.timeRange.max}` : '';
         console.log(

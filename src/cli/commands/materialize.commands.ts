@@ -54,6 +54,11 @@ function runJob(globals: GlobalOptions, request: Omit<JobRequest, 'views'> & { v
     }, 200);
     try {
       printJob(await jobs.wait(job.id));
+    } catch (error) {
+      clearInterval(timer);
+      reporter.done();
+      printJob(await jobs.get(job.id)); // each view's state and error, then the job's error and exit 1
+      throw error;
     } finally {
       clearInterval(timer);
       reporter.done();
@@ -72,7 +77,7 @@ function printJob(job: Job): void {
     count(v.rowsOffline),
     count(v.rowsOnline),
     seconds(v.durationMs),
-    v.note ?? '',
+    v.error ? `${v.error.code}: ${v.error.message}` : (v.note ?? ''),
   ]);
   console.log(table(['feature view', 'state', 'snapshot', 'from', 'to', 'new rows', 'offline rows', 'online rows', 'time', ''], rows));
   console.log(`Job ${job.id} ${job.state} in ${seconds(job.durationMs ?? 0)}.${job.error ? ` ${job.error.code}: ${job.error.message}` : ''}`);

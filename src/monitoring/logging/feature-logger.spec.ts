@@ -21,7 +21,7 @@ describe('FeatureLogger', () => {
   const selection = resolveSelection(catalog, { featureService: 'all' });
   const now = nowMicros();
   const served = (n: number) => ({
-    rows: parseEntityRows({ city: Array(n).fill('berlin'), zone: Array.from({ length: n }, (_, i) => i) }, selection.joinKeys, { withTimestamps: false, maxRows: 1e6 }),
+    rows: parseEntityRows({ city: Array(n).fill('berlin'), zone: Array.from({ length: n }, (_, i) => i) }, selection.joinKeys, { withTimestamps: false, maxRows: { max: 1e6, field: 'limits.max_online_rows' } }),
     records: [Array.from({ length: n }, (_, i) => ({ entityKey: encodeEntityKey(['berlin', i])!, eventTimestamp: now, createdTimestamp: null, values: [i / 10] }))],
   });
   const setup = (monitoring: Partial<AppConfig['monitoring']> = {}) => {

@@ -27,28 +27,28 @@ export class DuckDbSkewEngine extends SkewEngine {
     super();
   }
 
-  async describe(side: SideRelation): Promise<{ name: string; type: string }[]> {
+  async describe(side: SideRelation, signal?: AbortSignal): Promise<{ name: string; type: string }[]> {
     return this.db.withConnection(async (c) => {
       const rows = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${relation(side)}`)).getRowObjectsJS();
       return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-    });
+    }, signal);
   }
 
-  async count(side: SideRelation): Promise<number> {
-    return this.db.withConnection(async (c) => Number((await c.runAndReadAll(`SELECT count(*) FROM ${relation(side)}`)).getRows()[0][0]));
+  async count(side: SideRelation, signal?: AbortSignal): Promise<number> {
+    return this.db.withConnection(async (c) => Number((await c.runAndReadAll(`SELECT count(*) FROM ${relation(side)}`)).getRows()[0][0]), signal);
   }
 
-  async aggregates(reference: SideRelation, current: SideRelation, matches: FeatureMatch[]): Promise<(FeatureAggregates | null)[]> {
+  async aggregates(reference: SideRelation, current: SideRelation, matches: FeatureMatch[], signal?: AbortSignal): Promise<(FeatureAggregates | null)[]> {
     return this.db.withConnection(async (c) => {
       await c.run(`CREATE OR REPLACE TEMP VIEW skew_ref AS SELECT * FROM ${relation(reference)}`);
       await c.run(`CREATE OR REPLACE TEMP VIEW skew_cur AS SELECT * FROM ${relation(current)}`);
       const results: (FeatureAggregates | null)[] = [];
       for (const match of matches) results.push(await featureAggregates(c, match));
       return results;
-    });
+    }, signal);
   }
 
-  async compareServed(file: string, pairs: ServedPair[], keys: string[], timeColumn: string, threshold: number): Promise<ConsistencyFeature[]> {
+  async compareServed(file: string, pairs: ServedPair[], keys: string[], timeColumn: string, threshold: number, signal?: AbortSignal): Promise<ConsistencyFeature[]> {
     return this.db.withConnection(async (c) => {
       await c.run(`CREATE OR REPLACE TEMP VIEW served AS SELECT * FROM read_parquet(${quotePathList([file])})`);
       const out: ConsistencyFeature[] = [];
@@ -83,7 +83,7 @@ export class DuckDbSkewEngine extends SkewEngine {
         });
       }
       return out;
-    });
+    }, signal);
   }
 }
 

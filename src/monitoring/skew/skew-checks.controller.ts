@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@ne
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Access } from '../../auth/access.decorator';
 import { ValidationFailedError } from '../../common/errors';
+import { RequestSignal } from '../../common/request-signal';
 import { parseSkewSpec } from '../../core/skew/skew-spec';
 import { RunSkewCheckDto } from './dto/run-skew-check.dto';
 import { SkewChecksService } from './skew-checks.service';
@@ -15,15 +16,15 @@ export class SkewChecksController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Run a skew check now (consistency, distribution drift, schema skew); the result is stored with its HTML report.' })
-  async run(@Body() body: RunSkewCheckDto) {
-    return this.checks.run(parseSkewSpec(body));
+  async run(@Body() body: RunSkewCheckDto, @RequestSignal() signal: AbortSignal) {
+    return this.checks.runRequested(parseSkewSpec(body), signal);
   }
 
   @Post('declared/:name')
   @HttpCode(201)
   @ApiOperation({ summary: 'Run a check declared under skew_checks: in the feature repo, now.' })
-  async runDeclared(@Param('name') name: string) {
-    return this.checks.runDeclared(name);
+  async runDeclared(@Param('name') name: string, @RequestSignal() signal: AbortSignal) {
+    return this.checks.runDeclared(name, signal);
   }
 
   @Get()

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { SkewCheckNotFoundError } from '../../common/errors';
+import { SkewCheckNotFoundError, WebhookNotAllowedError } from '../../common/errors';
+import { withWorkControl } from '../../common/work-control';
+import { AppConfig } from '../../config/app-config';
+import { QueryControl } from '../../offline-store/offline-store';
+import { HistoricalFeaturesService } from '../../retrieval/historical-features.service';
 import { TempFiles } from '../../common/temp-files';
 import { FeatureCatalog } from '../../core/catalog';
 import { evaluateFeature, summariseDistribution } from '../../core/skew/distribution';
@@ -14,7 +18,7 @@ import { SkewEngine } from './skew-engine';
 import { SkewMetrics } from './skew-metrics';
 import { SkewResultStore } from './skew-result.store';
 import { driftOverrides, ResolvedSide, SkewSides } from './skew-sides';
-import { SkewWebhook } from './skew-webhook';
+import { SkewWebhook, webhookAllowed } from './skew-webhook';
 
 /**
  * Skew checks: consistency of served values with offline ones, distribution drift and schema
@@ -24,6 +28,8 @@ import { SkewWebhook } from './skew-webhook';
 @Injectable()
 export class SkewChecksService {
   constructor(
+    private readonly config: AppConfig,
+    private readonly historical: HistoricalFeaturesService,
     private readonly registry: RegistryService,
     private readonly sides: SkewSides,
     private readonly consistencyCheck: ConsistencyCheck,
@@ -34,13 +40,32 @@ export class SkewChecksService {
     private readonly temp: TempFiles,
   ) {}
 
-  async run(spec: SkewSpec): Promise<SkewResult> {
+  /**
+   * A check asked for by an API client: as `run`, but a webhook it names must be allowed by
+   * `monitoring.webhook_allowlist` (a reader may not make the server call arbitrary URLs).
+   */
+  async runRequested(spec: SkewSpec, signal?: AbortSignal): Promise<SkewResult> {
+    if (spec.webhook !== undefined && !webhookAllowed(spec.webhook, this.config.monitoring.webhookAllowlist)) {
+      throw new WebhookNotAllowedError(
+        `webhook: ${spec.webhook} is not allowed; declare the check with its webhook under skew_checks: in the feature repo, or add a prefix of it to monitoring.webhook_allowlist`,
+        { field: 'webhook' },
+      );
+    }
+    return this.run(spec, signal);
+  }
+
+  /** Runs a check within the query budget (`limits.query_timeout_seconds`); `signal` stops it early. */
+  async run(spec: SkewSpec, signal?: AbortSignal): Promise<SkewResult> {
+    return withWorkControl(this.historical.budget(signal), (stop) => this.check(spec, this.historical.control(stop)));
+  }
+
+  private async check(spec: SkewSpec, control: QueryControl): Promise<SkewResult> {
     const started = Date.now();
     const now = nowMicros();
     const catalog = await this.registry.catalog();
     const opened: ResolvedSide[] = [];
     const open = async (side: SkewSpec['current']) => {
-      const resolved = await this.sides.resolve(side, catalog, now);
+      const resolved = await this.sides.resolve(side, catalog, now, control);
       opened.push(resolved);
       return resolved;
     };
@@ -48,8 +73,8 @@ export class SkewChecksService {
       const current = await open(spec.current);
       const reference = spec.reference ? await open(spec.reference) : null;
       const consistency =
-        spec.checks.includes('consistency') && spec.current.kind === 'serving_logs' ? await this.consistencyCheck.run(catalog, spec.current, spec.consistencyThreshold, now) : null;
-      const { distribution, schema } = reference ? await this.compare(catalog, spec, reference, current) : { distribution: null, schema: null };
+        spec.checks.includes('consistency') && spec.current.kind === 'serving_logs' ? await this.consistencyCheck.run(catalog, spec.current, spec.consistencyThreshold, now, control) : null;
+      const { distribution, schema } = reference ? await this.compare(catalog, spec, reference, current, control.signal) : { distribution: null, schema: null };
       const failed = [consistency, distribution, schema].some((c) => c !== null && !c.passed);
       const result: SkewResult = {
         format: 1,
@@ -77,10 +102,10 @@ export class SkewChecksService {
   }
 
   /** Runs a check declared under `skew_checks:` in the applied feature repo. */
-  async runDeclared(name: string): Promise<SkewResult> {
+  async runDeclared(name: string, signal?: AbortSignal): Promise<SkewResult> {
     const def = (await this.registry.catalog()).registry.skewChecks?.find((c) => c.name === name);
     if (!def) throw new SkewCheckNotFoundError(`no skew check named ${JSON.stringify(name)} is declared in the feature repo`, { name });
-    return this.run({ ...parseSkewSpec(def.spec), name: def.name });
+    return this.run({ ...parseSkewSpec(def.spec), name: def.name }, signal);
   }
 
   async get(id: string): Promise<SkewResult> {
@@ -100,9 +125,15 @@ export class SkewChecksService {
   }
 
   /** Distribution and schema skew between two resolved sides: all statistics from the engine, in one pass per feature. */
-  private async compare(catalog: FeatureCatalog, spec: SkewSpec, reference: ResolvedSide, current: ResolvedSide): Promise<{ distribution: DistributionResult | null; schema: SchemaResult | null }> {
+  private async compare(
+    catalog: FeatureCatalog,
+    spec: SkewSpec,
+    reference: ResolvedSide,
+    current: ResolvedSide,
+    signal?: AbortSignal,
+  ): Promise<{ distribution: DistributionResult | null; schema: SchemaResult | null }> {
     const { matches, missingInCurrent, missingInReference } = matchColumns(reference.columns, current.columns, spec.features);
-    const aggregates = await this.engine.aggregates(reference.relation, current.relation, matches);
+    const aggregates = await this.engine.aggregates(reference.relation, current.relation, matches, signal);
     const overrides = driftOverrides(catalog);
     const drifts: FeatureDrift[] = [];
     aggregates.forEach((agg, i) => {

@@ -23,17 +23,17 @@ export interface ServedPair {
  * with the data (at most 1000 categories, a bounded histogram, five examples per feature).
  */
 export abstract class SkewEngine {
-  /** Column names and engine types, in file order. */
-  abstract describe(side: SideRelation): Promise<{ name: string; type: string }[]>;
+  /** Column names and engine types, in file order. Every method stops when `signal` fires, failing with its reason. */
+  abstract describe(side: SideRelation, signal?: AbortSignal): Promise<{ name: string; type: string }[]>;
 
-  abstract count(side: SideRelation): Promise<number>;
+  abstract count(side: SideRelation, signal?: AbortSignal): Promise<number>;
 
   /** Per match, the aggregates both sides need for drift and schema tests; null for a type that cannot be compared (lists, blobs). */
-  abstract aggregates(reference: SideRelation, current: SideRelation, matches: FeatureMatch[]): Promise<(FeatureAggregates | null)[]>;
+  abstract aggregates(reference: SideRelation, current: SideRelation, matches: FeatureMatch[], signal?: AbortSignal): Promise<(FeatureAggregates | null)[]>;
 
   /**
    * Served against offline values in `file` (one row per logged row): per pair, the counts and
    * SMAPE of ConsistencyFeature, with up to five example rows that disagree (`keys` columns named).
    */
-  abstract compareServed(file: string, pairs: ServedPair[], keys: string[], timeColumn: string, threshold: number): Promise<ConsistencyFeature[]>;
+  abstract compareServed(file: string, pairs: ServedPair[], keys: string[], timeColumn: string, threshold: number, signal?: AbortSignal): Promise<ConsistencyFeature[]>;
 }

@@ -9,7 +9,7 @@ import { SideSummary } from '../../core/skew/skew-result';
 import { resolveWindow, SideSpec, WindowSpec } from '../../core/skew/skew-spec';
 import { formatTimestamp, Micros } from '../../core/timestamp';
 import { DatasetService } from '../../lake/dataset.service';
-import { OfflineStore } from '../../offline-store/offline-store';
+import { OfflineStore, QueryControl } from '../../offline-store/offline-store';
 import { TrainingSetsService } from '../../retrieval/training-sets.service';
 import { logShape, LogShape, REQUEST_TIME } from '../logging/feature-log';
 import { SideRelation, SkewEngine } from './skew-engine';
@@ -33,11 +33,11 @@ export class SkewSides {
     private readonly temp: TempFiles,
   ) {}
 
-  async resolve(spec: SideSpec, catalog: FeatureCatalog, now: Micros): Promise<ResolvedSide> {
-    const located = await this.locate(spec, catalog, now);
+  async resolve(spec: SideSpec, catalog: FeatureCatalog, now: Micros, control: QueryControl = {}): Promise<ResolvedSide> {
+    const located = await this.locate(spec, catalog, now, control);
     try {
-      const described = await this.engine.describe(located.relation);
-      const rows = await this.engine.count(located.relation);
+      const described = await this.engine.describe(located.relation, control.signal);
+      const rows = await this.engine.count(located.relation, control.signal);
       if (rows === 0) throw new SkewSideEmptyError(`${located.label} has no rows${located.windowText}`, { side: located.spec });
       const columns = located.features
         ? located.features.flatMap(({ feature, column }) => described.filter((d) => d.name === column).map((d) => ({ feature, column, type: d.type })))
@@ -61,7 +61,7 @@ export class SkewSides {
     return { shape, files: await this.datasets.localFiles(snapshot) };
   }
 
-  private async locate(spec: SideSpec, catalog: FeatureCatalog, now: Micros): Promise<Located> {
+  private async locate(spec: SideSpec, catalog: FeatureCatalog, now: Micros, control: QueryControl): Promise<Located> {
     switch (spec.kind) {
       case 'training_set': {
         const metadata = await this.trainingSets.get(spec.name);
@@ -88,7 +88,7 @@ export class SkewSides {
         const window = resolveWindow(spec.window, now);
         const path = await this.temp.path('.parquet');
         try {
-          await this.offline.viewRowsToFile(view, window, path);
+          await this.offline.viewRowsToFile(view, window, path, control);
         } catch (error) {
           await this.temp.remove(path);
           throw error;

@@ -18,6 +18,20 @@ export function webhookBody(result: SkewResult) {
   };
 }
 
+/**
+ * Whether an API request may name `url` as its webhook: only under a prefix the operator allowed
+ * (compared after URL normalisation, so `https://a.example/` never admits `https://a.example.evil/`).
+ */
+export function webhookAllowed(url: string, allowlist: string[]): boolean {
+  let normalised: string;
+  try {
+    normalised = new URL(url).href;
+  } catch {
+    return false;
+  }
+  return allowlist.some((prefix) => normalised.startsWith(new URL(prefix).href));
+}
+
 /** Calls a check's webhook when it fails. Best effort: a slow or failing receiver never fails the check. */
 @Injectable()
 export class SkewWebhook {
@@ -30,6 +44,8 @@ export class SkewWebhook {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(webhookBody(result)),
         signal: AbortSignal.timeout(5000),
+        // A redirect is not followed: the receiver was vetted, wherever it points is not.
+        redirect: 'manual',
       });
       if (!response.ok) this.logger.warn(`webhook ${url} answered ${response.status} for skew check ${result.id}`);
       return response.ok;
