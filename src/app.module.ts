@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LakeModule } from './lake/lake.module';
+import { Metrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
@@ -38,7 +39,14 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        {
+          provide: APP_FILTER,
+          inject: [Metrics],
+          useFactory: (metrics: Metrics) => {
+            const stopped = metrics.counter('featurelake_requests_stopped_total', 'Requests whose engine work was stopped before it finished: the client left, the server was stopping, or a time budget ran out', ['reason']);
+            return new HttpErrorFilter((reason) => stopped.inc({ reason }));
+          },
+        },
       ],
     };
   }

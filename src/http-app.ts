@@ -17,6 +17,7 @@ import { AppConfig } from './config/app-config';
 import { registerHttpMetrics } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
 import { SkewScheduler } from './monitoring/skew/skew-scheduler';
+import { OnlineRecovery } from './materialization/online-recovery';
 
 export interface HttpAppOptions {
   /** false: no log at all (tests); otherwise JSON lines at the configured level. */
@@ -39,8 +40,9 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiInfo()));
   await app.init();
   await fastify.ready();
-  // Declared skew checks run in the server only: CLI commands build the same modules but never schedule.
+  // Declared skew checks and the online store's loss check run in the server only: CLI commands build the same modules but never schedule.
   app.get(SkewScheduler).start();
+  app.get(OnlineRecovery).start();
   return app;
 }
 

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { asDomainError, ClientGoneError, DomainError } from './errors';
+import { asDomainError, ClientGoneError, DomainError, ShuttingDownError, TimeLimitExceededError } from './errors';
 
 export interface ErrorBody {
   code: string;
@@ -40,10 +40,15 @@ export function toErrorResponse(raw: unknown, request?: Pick<FastifyRequest, 'me
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
+  /** `onStopped` hears of requests whose work was stopped (the client left, shutdown, a time budget), for metrics. */
+  constructor(private readonly onStopped: (reason: string) => void = () => undefined) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    const reason = stopReasonLabel(error);
+    if (reason) this.onStopped(reason);
     if (error instanceof ClientGoneError) {
       // Nobody is left to answer: the work was stopped and cleaned up; say so in the log only.
       this.logger.log(`${request.method} ${request.url}: the client went away; its work was stopped`);
@@ -60,4 +65,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (status === 408 || status === 413) void reply.header('connection', 'close');
     void reply.status(status).type('application/json').send(body);
   }
+}
+
+function stopReasonLabel(error: unknown): string | null {
+  if (error instanceof ClientGoneError) return 'client_gone';
+  if (error instanceof ShuttingDownError) return 'shutting_down';
+  if (error instanceof TimeLimitExceededError) return 'time_limit';
+  return null;
 }

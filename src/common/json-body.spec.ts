@@ -4,7 +4,7 @@ import { JsonShapeCounter, readJsonBody } from './json-body';
 import { parseSliced } from './sliced-json';
 
 const LIMITS = { maxBytes: 1 << 20, maxElements: 1000, maxDepth: 32 };
-const counted = (text: string, limits = LIMITS) => new JsonShapeCounter(limits).feed(Buffer.from(text));
+const counted = (text: string, limits: { maxElements: number; maxDepth: number } = LIMITS) => new JsonShapeCounter(limits).feed(Buffer.from(text));
 const body = (chunks: (string | Buffer)[]) => Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 
 describe('JsonShapeCounter', () => {

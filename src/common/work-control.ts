@@ -73,6 +73,12 @@ export function watchFileSize(path: string, maxBytes: number, field: string, par
   };
 }
 
+/** After the engine finished writing: a file it wrote too quickly for the watcher to catch is refused all the same. */
+export async function assertFileSize(path: string, maxBytes: number, field: string): Promise<void> {
+  const { size } = await stat(path);
+  if (size > maxBytes) throw limitExceeded(ResultLimitExceededError, `the result (${formatSize(size)})`, field, maxBytes, formatSize(maxBytes));
+}
+
 /** The DomainError a stopped piece of work answers with, if it was stopped. */
 export function stopReason(signal: AbortSignal | undefined): DomainError | undefined {
   return signal?.aborted && signal.reason instanceof DomainError ? signal.reason : undefined;

@@ -142,9 +142,9 @@ export class DuckDbDatabase {
     if (!/Could not set lock|Conflicting lock/i.test(message)) return engineError(error, this.options);
     const server = readServerFile(this.options.stateDir);
     const holder = server
-      ? `the featurelake server at ${server.url} (pid ${server.pid})`
+      ? `the featurelake server at ${server.url ?? '(starting)'} (pid ${server.pid})`
       : `another process (${/PID (\d+)/.exec(message)?.[0] ?? 'unknown pid'})`;
-    const hint = server
+    const hint = server?.url
       ? `send this request to its HTTP API (${server.url}/docs), or stop it first`
       : 'wait for it to finish, or stop it first';
     return new OfflineStoreLockedError(`${displayPath(this.options.path)} is held open by ${holder}; ${hint}`, {

@@ -32,6 +32,8 @@ export type IngestProgress =
 
 export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
+  /** The lake keys the data files get, one per input (default: new random ones); lets a caller find its commit later. */
+  fileKeys?: string[];
   /** Stops the ingest before it commits (a DomainError reason is what it fails with). */
   signal?: AbortSignal;
 }
@@ -68,10 +70,22 @@ export class DatasetService {
   async ingestAs(dataset: DatasetDef, inputs: IngestInput[], options: IngestOptions = {}): Promise<DatasetSnapshot> {
     this.log(dataset.name); // the name must be an identifier
     const timeout = { seconds: this.config.limits.ingestTimeoutSeconds, field: 'limits.ingest_timeout_seconds' };
-    return withWorkControl({ signals: [options.signal], timeout }, (signal) => this.stageAndCommit(dataset, inputs, signal, options.onProgress));
+    return withWorkControl({ signals: [options.signal], timeout }, (signal) => this.stageAndCommit(dataset, inputs, signal, options));
   }
 
-  private async stageAndCommit(dataset: DatasetDef, inputs: IngestInput[], signal: AbortSignal, onProgress?: (progress: IngestProgress) => void): Promise<DatasetSnapshot> {
+  /** The snapshot that added data file `key` to the dataset, or null when no snapshot holds it (it was never committed). */
+  async snapshotAdding(name: string, key: string): Promise<number | null> {
+    const latest = await this.snapshot(name);
+    return latest?.files.find((f) => f.key === key)?.addedInSnapshot ?? null;
+  }
+
+  /** A new data file's key in the lake. */
+  newFileKey(name: string): string {
+    return `datasets/${name}/data/${randomUUID()}.parquet`;
+  }
+
+  private async stageAndCommit(dataset: DatasetDef, inputs: IngestInput[], signal: AbortSignal, options: IngestOptions): Promise<DatasetSnapshot> {
+    const onProgress = options.onProgress;
     const name = dataset.name;
     const staged: StagedFile[] = [];
     try {
@@ -93,7 +107,7 @@ export class DatasetService {
         };
         const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'), control);
         schema ??= converted.schema;
-        staged.push({ converted, input, key: `datasets/${name}/data/${randomUUID()}.parquet` });
+        staged.push({ converted, input, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
       }
       for (const file of staged) {
         onProgress?.({ phase: 'uploading', file: file.input.name });

@@ -4,6 +4,7 @@ import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { DuckDbModule } from '../duckdb/duckdb.module';
 import { RegistryModule } from '../registry/registry.module';
 import { DatasetService } from './dataset.service';
+import { IdempotencyStore } from './idempotency.store';
 import { DuckDbFileConverter } from './duckdb.file-converter';
 import { FileConverter } from './file-converter';
 import { LakeMetrics } from './lake-metrics';
@@ -17,6 +18,7 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
   imports: [ObjectStoreModule, RegistryModule, DuckDbModule.register({ token: CONVERTER_DATABASE, name: 'ingest', path: () => ':memory:' })],
   providers: [
     DatasetService,
+    IdempotencyStore,
     LakeMetrics,
     {
       provide: FileConverter,
@@ -25,6 +27,6 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     },
   ],
   controllers: [LakeController],
-  exports: [DatasetService],
+  exports: [DatasetService, IdempotencyStore],
 })
 export class LakeModule {}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asDomainError } from '../common/errors';
@@ -90,6 +91,11 @@ export class LocalObjectStore extends ObjectStore {
     } catch {
       return null;
     }
+  }
+
+  async ping(): Promise<void> {
+    // A lake folder not created yet is fine (the first write creates it); an unreadable place is not.
+    await access(existsSync(this.rootDir) ? this.rootDir : dirname(this.rootDir), constants.R_OK | constants.W_OK);
   }
 
   private path(key: string): string {

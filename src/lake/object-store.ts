@@ -40,6 +40,9 @@ export abstract class ObjectStore {
 
   /** Size in bytes, or null when absent. */
   abstract size(key: string): Promise<number | null>;
+
+  /** Resolves when the store answers a cheap request (for /health/details); rejects when it does not. */
+  abstract ping(): Promise<void>;
 }
 
 /** Rejects keys that could climb out of the lake root; all keys are generated, so this is a guard. */

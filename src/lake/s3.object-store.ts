@@ -173,6 +173,11 @@ export class S3ObjectStore extends ObjectStore {
     }
   }
 
+  /** A HEAD of a key that need not exist: a 404 proves the bucket answers and our credentials reach it. */
+  async ping(): Promise<void> {
+    await this.size('_health');
+  }
+
   destroy(): void {
     this.client.destroy();
   }

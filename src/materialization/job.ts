@@ -1,6 +1,7 @@
 import { Micros } from '../core/timestamp';
 
-export type JobKind = 'materialize' | 'materialize-incremental';
+/** `online-restore`: the server found an online store that lost a view's data and rewrites it from the offline table. */
+export type JobKind = 'materialize' | 'materialize-incremental' | 'online-restore';
 /** `partial`: some views failed (each with its error) and the others were materialized. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 

@@ -10,15 +10,17 @@ import { JobsController } from './jobs.controller';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationController } from './materialization.controller';
 import { MaterializationService } from './materialization.service';
+import { OnlineRecovery } from './online-recovery';
 
 @Module({
   imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, OfflineDuckDb],
   providers: [
     MaterializationService,
     MaterializationJobs,
+    OnlineRecovery,
     { provide: JobStore, inject: [OfflineDatabase], useFactory: (db: OfflineDatabase) => new DuckDbJobStore(db) },
   ],
   controllers: [MaterializationController, JobsController],
-  exports: [MaterializationJobs],
+  exports: [MaterializationJobs, OnlineRecovery],
 })
 export class MaterializationModule {}

@@ -47,8 +47,15 @@ class FakeOfflineStore {
       yield { records, ack: async () => void (this.state(view).pendingOnline -= 1) };
     }
   }
+  async markAllPending(view: ResolvedView) {
+    this.calls.push(`all pending ${view.def.name}`);
+    this.state(view).pendingOnline = 2;
+  }
+  async recordOnlineEpoch(view: ResolvedView, epoch: number) {
+    this.state(view).onlineEpoch = epoch;
+  }
   private state(view: ResolvedView): ViewState {
-    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { consumedSnapshot: null, watermark: null, pendingOnline: 0 });
+    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { consumedSnapshot: null, watermark: null, pendingOnline: 0, onlineEpoch: null });
     return this.states.get(view.def.name)!;
   }
   private async wait(control?: RunControl) {
@@ -80,7 +87,7 @@ describe('materialization jobs (fake stores)', () => {
     latest = snapshot(1);
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
-    const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online);
+    const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online, new Metrics());
     const config = AppConfig.of({ limits: defaultLimits() } as AppConfig);
     jobs = new MaterializationJobs(config, registry, executor, store, new ShutdownSignal(), new Metrics());
   });
@@ -178,13 +185,35 @@ describe('materialization jobs (fake stores)', () => {
     const config = AppConfig.of({ limits: { ...defaultLimits(), jobTimeoutSeconds: 0.05 } } as AppConfig);
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
-    const slow = new MaterializationJobs(config, registry, new MaterializationService(datasets, offline as unknown as OfflineStore, online), store, new ShutdownSignal(), new Metrics());
+    const slow = new MaterializationJobs(config, registry, new MaterializationService(datasets, offline as unknown as OfflineStore, online, new Metrics()), store, new ShutdownSignal(), new Metrics());
     let release!: () => void;
     offline.gate = new Promise((r) => (release = r));
     const job = await slow.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });
     setTimeout(release, 200);
     await expect(slow.wait(job.id)).rejects.toMatchObject({ code: 'TIME_LIMIT_EXCEEDED', details: { limit: 'limits.job_timeout_seconds' } });
     expect(await store.get(job.id)).toMatchObject({ state: 'failed', error: { code: 'TIME_LIMIT_EXCEEDED' } });
+  });
+
+  it('rewrites a view the online store lost (its marker gone), and says so', async () => {
+    await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    expect([...online.epochs.values()]).toEqual([1]);
+    online.epochs.clear(); // what a Redis restarted without persistence looks like
+    online.records.clear();
+    const again = await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    expect(offline.calls).toContain('all pending zone_stats');
+    expect(again.views[0]).toMatchObject({ rowsOnline: 2, note: expect.stringMatching(/online store had lost this view \(it has no marker for it\)/) });
+    expect([...online.epochs.values()]).toEqual([2]);
+    const third = await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
+    expect(third.views[0]).toMatchObject({ rowsOnline: 0 }); // intact now: nothing rewritten
+    expect(offline.calls.filter((c) => c.startsWith('all pending'))).toHaveLength(1);
+  });
+
+  it('an online-restore job only rewrites what the store lost, touching no lake data', async () => {
+    await jobs.wait((await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] })).id);
+    online.epochs.clear();
+    const restore = await jobs.wait((await jobs.submit({ kind: 'online-restore', end: 3n, views: ['driver_stats'] })).id);
+    expect(offline.calls).toEqual(['window driver_stats 1..2', 'all pending driver_stats']);
+    expect(restore.views[0]).toMatchObject({ state: 'done', rowsOnline: 2, rowsOffline: 0 });
   });
 
   it('validates before queueing: window order and view names', async () => {

@@ -8,6 +8,7 @@ import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { OfflineStore, RunControl } from '../offline-store/offline-store';
 import { OnlineStore } from '../online-store/online-store';
 import { Job, ViewRun } from './job';
+import { Metrics } from '../metrics/metrics';
 
 const ONLINE_BATCH = 5000;
 const WRITES_IN_FLIGHT = 3;
@@ -22,11 +23,16 @@ const WRITES_IN_FLIGHT = 3;
 export class MaterializationService {
   private readonly logger = new Logger(MaterializationService.name);
 
+  private readonly lossDetected;
+
   constructor(
     private readonly datasets: DatasetService,
     private readonly offline: OfflineStore,
     private readonly online: OnlineStore,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.lossDetected = metrics.counter('featurelake_online_store_loss_detected_total', 'Times a view was found missing from the online store (marker gone or older) and rewritten from the offline table', ['view']);
+  }
 
   /**
    * Runs the job's views in turn. A view that fails is marked failed with its error and the
@@ -74,6 +80,10 @@ export class MaterializationService {
   }
 
   private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
+    if (job.request.kind === 'online-restore') {
+      if (view.def.online) await this.writeOnline(job, run, view, project, signal, progress);
+      return;
+    }
     const snapshot = await this.datasets.snapshot(view.dataset.name);
     if (!snapshot) {
       run.state = 'skipped';
@@ -100,7 +110,38 @@ export class MaterializationService {
       await this.incremental(run, view, snapshot, control);
     }
     progress(0.5);
-    if (view.def.online) await this.pushPending(job, run, view, project, signal, progress);
+    if (view.def.online) await this.writeOnline(job, run, view, project, signal, progress);
+  }
+
+  /**
+   * The online phase, guarded by the view's epoch marker. A store whose marker is missing or
+   * older than the offline store's record lost data (Redis restarted empty, say): the whole view
+   * is rewritten from the offline table, and a metric and a log line say so. The marker is
+   * checked again after writing, so a loss during this run is caught too; then the next epoch
+   * is written online first and recorded offline second (a crash between leaves the online
+   * marker ahead, which reads as intact).
+   */
+  private async writeOnline(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
+    const expected = (await this.offline.viewState(view)).onlineEpoch;
+    const stored = await this.online.readEpoch(project, view);
+    if (expected !== null && (stored === null || stored < expected)) await this.restore(run, view, stored === null ? 'it has no marker for it' : `its marker is ${stored}, not ${expected}`);
+    if (stored === null) await this.online.writeEpoch(project, view, expected ?? 0);
+    await this.pushPending(job, run, view, project, signal, progress);
+    if ((await this.online.readEpoch(project, view)) === null) {
+      await this.restore(run, view, 'its marker disappeared while this run wrote');
+      await this.online.writeEpoch(project, view, expected ?? 0);
+      await this.pushPending(job, run, view, project, signal, progress);
+    }
+    const next = Math.max(expected ?? 0, stored ?? 0) + 1;
+    await this.online.writeEpoch(project, view, next);
+    await this.offline.recordOnlineEpoch(view, next);
+  }
+
+  private async restore(run: ViewRun, view: ResolvedView, why: string): Promise<void> {
+    this.lossDetected.inc({ view: view.def.name });
+    this.logger.warn(`the online store lost feature view ${view.def.name} (${why}): rewriting all its entities from the offline table`);
+    await this.offline.markAllPending(view);
+    run.note = `the online store had lost this view (${why}); every entity was written again from the offline table`;
   }
 
   private async incremental(run: ViewRun, view: ResolvedView, snapshot: DatasetSnapshot, control: RunControl): Promise<void> {

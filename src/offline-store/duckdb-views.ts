@@ -19,6 +19,7 @@ export async function createSchemas(c: DuckDBConnection): Promise<void> {
     `CREATE TABLE IF NOT EXISTS ${META} (view VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, consumed_snapshot BIGINT, watermark TIMESTAMP)`,
   );
   await c.run(`ALTER TABLE ${META} ADD COLUMN IF NOT EXISTS unique_event_times BOOLEAN`);
+  await c.run(`ALTER TABLE ${META} ADD COLUMN IF NOT EXISTS online_epoch BIGINT`);
 }
 
 /**
@@ -76,15 +77,20 @@ export async function ensureTables(c: DuckDBConnection, view: ResolvedView): Pro
 
 export async function readViewState(c: DuckDBConnection, view: ResolvedView): Promise<ViewState> {
   const rows = (
-    await c.runAndReadAll(`SELECT consumed_snapshot, watermark FROM ${META} WHERE view = $1 AND fingerprint = $2`, [view.def.name, view.fingerprint])
+    await c.runAndReadAll(`SELECT consumed_snapshot, watermark, online_epoch FROM ${META} WHERE view = $1 AND fingerprint = $2`, [view.def.name, view.fingerprint])
   ).getRows();
-  if (rows.length === 0) return { consumedSnapshot: null, watermark: null, pendingOnline: 0 };
+  if (rows.length === 0) return { consumedSnapshot: null, watermark: null, pendingOnline: 0, onlineEpoch: null };
   const pending = (await c.runAndReadAll(pendingCountSql(view))).getRows()[0][0] as bigint;
   return {
     consumedSnapshot: rows[0][0] === null ? null : Number(rows[0][0]),
     watermark: micros(rows[0][1]),
     pendingOnline: Number(pending),
+    onlineEpoch: rows[0][2] === null ? null : Number(rows[0][2]),
   };
+}
+
+export async function writeOnlineEpoch(c: DuckDBConnection, view: ResolvedView, epoch: number): Promise<void> {
+  await c.run(`UPDATE ${META} SET online_epoch = $1 WHERE view = $2 AND fingerprint = $3`, [BigInt(epoch), view.def.name, view.fingerprint]);
 }
 
 export async function writeIncrementalState(c: DuckDBConnection, view: ResolvedView, snapshotId: number, watermark: Micros): Promise<void> {

@@ -1,6 +1,6 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { rm } from 'node:fs/promises';
-import { watchFileSize } from '../common/work-control';
+import { assertFileSize, watchFileSize } from '../common/work-control';
 import { ResolvedView } from '../core/catalog';
 import { Micros } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
@@ -10,8 +10,8 @@ import { historicalSql, prepareViews, writeResult } from './duckdb-retrieval';
 import { loadSpine } from './duckdb-spine';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ROW_ID, SPINE } from './point-in-time-sql';
-import { assertMaterialized, createSchemas, readViewState } from './duckdb-views';
-import { tableName } from './offline-sql';
+import { assertMaterialized, createSchemas, readViewState, writeOnlineEpoch } from './duckdb-views';
+import { markAllPendingSql, tableName } from './offline-sql';
 import { EVENT_TIMESTAMP } from '../core/definitions';
 import { quoteIdent } from '../core/identifiers';
 import {
@@ -57,6 +57,19 @@ export class DuckDbOfflineStore extends OfflineStore {
 
   viewState(view: ResolvedView): Promise<ViewState> {
     return this.session((c) => readViewState(c, view));
+  }
+
+  async markAllPending(view: ResolvedView): Promise<void> {
+    await this.session(async (c) => {
+      await assertMaterialized(c, [view]);
+      await c.run(markAllPendingSql(view));
+    });
+    this.db.assertFileCurrent(`marking ${view.def.name} pending`);
+  }
+
+  async recordOnlineEpoch(view: ResolvedView, epoch: number): Promise<void> {
+    await this.session((c) => writeOnlineEpoch(c, view, epoch));
+    this.db.assertFileCurrent(`recording ${view.def.name}'s online epoch`);
   }
 
   async *pendingOnline(view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch> {
@@ -134,7 +147,9 @@ export class DuckDbOfflineStore extends OfflineStore {
   private async writing<T>(path: string, control: QueryControl, work: (signal?: AbortSignal) => Promise<T>): Promise<T> {
     const watch = control.maxResultBytes ? watchFileSize(path, control.maxResultBytes, 'limits.max_result_bytes', control.signal) : undefined;
     try {
-      return await work(watch?.signal ?? control.signal);
+      const result = await work(watch?.signal ?? control.signal);
+      if (control.maxResultBytes) await assertFileSize(path, control.maxResultBytes, 'limits.max_result_bytes');
+      return result;
     } catch (error) {
       await rm(path, { force: true });
       throw error;

@@ -141,6 +141,12 @@ export function markPendingSql(view: ResolvedView, scope: RecomputeScope): strin
     SELECT ${keys}, nextval('${PENDING_SEQUENCE}') FROM (SELECT DISTINCT ${keyList(view.joinKeys, 't')} FROM ${tableName(view)} AS t WHERE ${scopePredicate(view, scope, 't')})`;
 }
 
+/** Marks every entity of the view pending: its whole online table is written again from the offline one. */
+export function markAllPendingSql(view: ResolvedView): string {
+  const keys = keyList(view.joinKeys);
+  return `INSERT INTO ${pendingTableName(view)} SELECT ${keys}, nextval('${PENDING_SEQUENCE}') FROM (SELECT DISTINCT ${keys} FROM ${tableName(view)})`;
+}
+
 export function pendingCountSql(view: ResolvedView): string {
   return `SELECT count(*) FROM (SELECT DISTINCT ${keyList(view.joinKeys)} FROM ${pendingTableName(view)})`;
 }

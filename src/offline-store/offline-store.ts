@@ -100,6 +100,12 @@ export interface ViewState {
   watermark: Micros | null;
   /** Entities whose newest row has not been written online yet. */
   pendingOnline: number;
+  /**
+   * The online store's epoch for this view after the last run that wrote it (null: never). The
+   * online store keeps the same number as its marker; a store that answers less, or nothing,
+   * lost data since (OnlineStore.readEpoch).
+   */
+  onlineEpoch: number | null;
 }
 
 export interface OfflineRun {
@@ -145,6 +151,12 @@ export abstract class OfflineStore {
 
   /** The view's incremental state (all null/0 for a view whose table has another shape or none). */
   abstract viewState(view: ResolvedView): Promise<ViewState>;
+
+  /** Marks every entity of the view pending, so the next online phase rewrites its whole online table. */
+  abstract markAllPending(view: ResolvedView): Promise<void>;
+
+  /** Records the epoch the online store now holds for the view (see ViewState.onlineEpoch). */
+  abstract recordOnlineEpoch(view: ResolvedView, epoch: number): Promise<void>;
 
   /** The newest stored row of each pending entity, in batches of at most `batchSize`. */
   abstract pendingOnline(view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch>;

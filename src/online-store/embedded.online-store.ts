@@ -2,7 +2,7 @@ import { DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { ResolvedView } from '../core/catalog';
 import { decodeRecord, encodeRecord, expiresAtMs, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
-import { OnlineReadRequest, OnlineStore, recordKey } from './online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from './online-store';
 
 const TABLE = 'online_records';
 const PRUNE_INTERVAL_MS = 60_000;
@@ -63,6 +63,19 @@ export class EmbeddedOnlineStore extends OnlineStore {
         return text === undefined ? null : decodeRecord(key as string, text, types);
       });
     });
+  }
+
+  async readEpoch(project: string, view: ResolvedView): Promise<number | null> {
+    return this.session(async (c) => {
+      const rows = (await c.runAndReadAll(`SELECT value FROM ${TABLE} WHERE key = $1`, [epochKey(project, view)])).getRows();
+      return rows.length === 0 ? null : Number(rows[0][0]);
+    });
+  }
+
+  async writeEpoch(project: string, view: ResolvedView, epoch: number): Promise<void> {
+    await this.session((c) =>
+      c.run(`INSERT INTO ${TABLE} VALUES ($1, $2, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at_ms = 0`, [epochKey(project, view), String(epoch)]),
+    );
   }
 
   async ping(): Promise<void> {

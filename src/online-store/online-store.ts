@@ -22,11 +22,26 @@ export abstract class OnlineStore {
 
   abstract read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]>;
 
+  /**
+   * The marker of a view's data in this store: the epoch written with it (writeEpoch), or null
+   * when the store has none. Markers never expire; a store that lost data (a Redis restarted
+   * without persistence, an embedded file deleted) has lost its markers with it, so an answer
+   * below what the offline store recorded means the view must be rewritten.
+   */
+  abstract readEpoch(project: string, view: ResolvedView): Promise<number | null>;
+
+  abstract writeEpoch(project: string, view: ResolvedView, epoch: number): Promise<void>;
+
   /** Whether the store answers, for /health. */
   abstract ping(): Promise<void>;
 
   /** Releases connections and files; the store is not used afterwards. */
   abstract close(): Promise<void>;
+}
+
+/** Storage key of a view shape's epoch marker; `~` cannot start a project name, so it never meets a record key. */
+export function epochKey(project: string, view: ResolvedView): string {
+  return `~epoch:${project}:${view.def.name}:${view.fingerprint}`;
 }
 
 /** Storage key of one entity's record of one view shape: `<project>:<view>:<fingerprint>:<entity key>`. */

@@ -2,7 +2,7 @@ import Redis, { Cluster } from 'ioredis';
 import { OnlineStoreUnavailableError } from '../common/errors';
 import { ResolvedView } from '../core/catalog';
 import { decodeRecord, encodeRecord, expiresAtMs, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
-import { OnlineReadRequest, OnlineStore, recordKey } from './online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from './online-store';
 
 const KEY_PREFIX = 'fl:';
 
@@ -60,6 +60,7 @@ type Client = (Redis | Cluster) & {
  */
 export class RedisOnlineStore extends OnlineStore {
   private readonly redis: Client;
+  private readonly commandTimeoutMs: number;
   private connecting?: Promise<void>;
 
   constructor(
@@ -72,6 +73,7 @@ export class RedisOnlineStore extends OnlineStore {
     // While Redis is down a command waits at most `timeoutMs` (then ONLINE_STORE_UNAVAILABLE, 503):
     // a serving caller gets a fast, clear failure instead of a request that hangs.
     const commandTimeout = target.timeoutMs ?? 1000;
+    this.commandTimeoutMs = commandTimeout;
     const connection = { maxRetriesPerRequest: 2, commandTimeout, connectTimeout: Math.max(commandTimeout, 1000), retryStrategy: reconnectDelay };
     const options = { lazyConnect: true, enableOfflineQueue: true, enableAutoPipelining: true };
     this.redis = (
@@ -85,20 +87,25 @@ export class RedisOnlineStore extends OnlineStore {
   }
 
   async write(project: string, view: ResolvedView, records: OnlineRecord[]): Promise<void> {
+    // The commands are issued inside call(), once connected: a command created earlier could fail
+    // while nothing awaits it yet (an unhandled rejection when Redis is unreachable).
     if (this.target.cluster) {
-      const calls = records.map((r) => this.redis.writeNewerOne(KEY_PREFIX + recordKey(project, view, r.entityKey), encodeRecord(r), expiresAtMs(r, view.def.ttlSeconds)));
-      await this.call('write', () => Promise.all(calls));
+      await this.call('write', () =>
+        Promise.all(records.map((r) => this.redis.writeNewerOne(KEY_PREFIX + recordKey(project, view, r.entityKey), encodeRecord(r), expiresAtMs(r, view.def.ttlSeconds)))),
+      );
       return;
     }
-    const calls: Promise<number>[] = [];
-    for (let i = 0; i < records.length; i += WRITE_BATCH) {
-      const slice = records.slice(i, i + WRITE_BATCH);
-      const keys = slice.map((r) => KEY_PREFIX + recordKey(project, view, r.entityKey));
-      const values = slice.map(encodeRecord);
-      const expiries = slice.map((r) => expiresAtMs(r, view.def.ttlSeconds));
-      calls.push(this.redis.writeNewer(keys.length, ...keys, ...values, ...expiries));
-    }
-    await this.call('write', () => Promise.all(calls));
+    await this.call('write', () => {
+      const calls: Promise<number>[] = [];
+      for (let i = 0; i < records.length; i += WRITE_BATCH) {
+        const slice = records.slice(i, i + WRITE_BATCH);
+        const keys = slice.map((r) => KEY_PREFIX + recordKey(project, view, r.entityKey));
+        const values = slice.map(encodeRecord);
+        const expiries = slice.map((r) => expiresAtMs(r, view.def.ttlSeconds));
+        calls.push(this.redis.writeNewer(keys.length, ...keys, ...values, ...expiries));
+      }
+      return Promise.all(calls);
+    });
   }
 
   async read(project: string, requests: OnlineReadRequest[]): Promise<(OnlineRecord | null)[][]> {
@@ -118,6 +125,15 @@ export class RedisOnlineStore extends OnlineStore {
     });
   }
 
+  async readEpoch(project: string, view: ResolvedView): Promise<number | null> {
+    const value = await this.call('read', () => this.redis.get(KEY_PREFIX + epochKey(project, view)));
+    return value === null ? null : Number(value);
+  }
+
+  async writeEpoch(project: string, view: ResolvedView, epoch: number): Promise<void> {
+    await this.call('write', () => this.redis.set(KEY_PREFIX + epochKey(project, view), String(epoch)));
+  }
+
   async ping(): Promise<void> {
     await this.call('ping', () => (this.target.cluster ? (this.redis as Cluster).cluster('INFO') : this.redis.ping()));
   }
@@ -135,21 +151,46 @@ export class RedisOnlineStore extends OnlineStore {
 
   /**
    * A cluster client must know the slot map before it can group commands by node, so it is
-   * connected before the first command rather than lazily by it.
+   * connected before the first command rather than lazily by it. While no node answers, this
+   * stays pending (the client retries forever): callers bound it with their own deadline.
    */
   private connected(): Promise<void> {
     if (!this.target.cluster || this.redis.status !== 'wait') return Promise.resolve();
     this.connecting ??= this.redis.connect().finally(() => (this.connecting = undefined));
+    this.connecting.catch(() => undefined); // a caller that gave up must not leave it unhandled
     return this.connecting;
   }
 
+  /**
+   * Runs an operation within a deadline: connecting and the commands together. A command that
+   * was sent times out by itself (commandTimeout), but one waiting in the offline queue for a
+   * cluster that has no reachable node would wait forever without this.
+   */
   private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {
-    try {
-      await this.connected();
-      return await command();
-    } catch (error) {
-      this.onError(operation);
-      throw new OnlineStoreUnavailableError(`Redis online store failed: ${error instanceof Error ? error.message : String(error)}`);
+    // A connected single node needs no deadline of ours (the hot path stays timer-free).
+    if (!this.target.cluster && this.redis.status === 'ready') {
+      try {
+        return await command();
+      } catch (error) {
+        throw this.unavailable(operation, error);
+      }
     }
+    const deadlineMs = this.commandTimeoutMs * 2 + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms (${this.redis.status})`)), deadlineMs);
+    });
+    try {
+      return await Promise.race([this.connected().then(command), deadline]);
+    } catch (error) {
+      throw this.unavailable(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private unavailable(operation: string, error: unknown): OnlineStoreUnavailableError {
+    this.onError(operation);
+    return new OnlineStoreUnavailableError(`Redis online store failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

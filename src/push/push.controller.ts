@@ -1,5 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { parseIdempotencyKey } from '../common/idempotency-key';
 import { Access } from '../auth/access.decorator';
 import { PushDto } from './dto/push.dto';
 import { PushService } from './push.service';
@@ -13,8 +15,10 @@ export class PushController {
   @Post('push')
   @HttpCode(200)
   @ApiOperation({ summary: "Write rows of a push source online, to the lake, or both (Feast's /push)." })
-  async push(@Body() body: PushDto) {
-    const result = await this.service.push({ pushSourceName: body.push_source_name, df: body.df, to: body.to ?? 'online' });
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Applies the push at most once: a retry with the same key and body gets the first answer again (Idempotent-Replayed: true), for 24 h.' })
+  async push(@Body() body: PushDto, @Headers('idempotency-key') idempotencyKey: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+    const result = await this.service.push({ pushSourceName: body.push_source_name, df: body.df, to: body.to ?? 'online' }, parseIdempotencyKey(idempotencyKey));
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
     return {
       push_source_name: body.push_source_name,
       rows: result.rows,

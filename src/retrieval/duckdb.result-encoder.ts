@@ -7,7 +7,7 @@ import { formatTimestamp } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
-import { watchFileSize } from '../common/work-control';
+import { assertFileSize, watchFileSize } from '../common/work-control';
 import type { QueryControl } from '../offline-store/offline-store';
 
 /** ResultEncoder on an in-memory DuckDB reading the result file chunk by chunk. */
@@ -30,6 +30,7 @@ export class DuckDbResultEncoder extends ResultEncoder {
     const watch = control.maxResultBytes ? watchFileSize(target, control.maxResultBytes, 'limits.max_result_bytes', control.signal) : undefined;
     try {
       await this.db.withConnection((c) => c.run(`COPY (SELECT ${visible(layout)} FROM read_parquet(${quoteLiteral(path)})) TO ${quoteLiteral(target)} (${options})`), watch?.signal ?? control.signal);
+      if (control.maxResultBytes) await assertFileSize(target, control.maxResultBytes, 'limits.max_result_bytes');
     } catch (error) {
       await this.temp.remove(target);
       throw error;

@@ -15,6 +15,7 @@ import { startS3, TestS3 } from '../support/s3-server';
  */
 const EXPECTED: Record<string, Role | 'public'> = {
   'GET /health': 'public',
+  'GET /health/details': 'reader',
   'GET /metrics': 'reader',
   'POST /get-online-features': 'reader',
   'POST /get-historical-features': 'reader',

@@ -66,8 +66,9 @@ describe('faults in the online store and the lake', () => {
         expect([result.status, result.body.code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
         expect(ms).toBeLessThan(REDIS_TIMEOUT_MS + 1500);
       }
-      const health = await http.get('/health').expect(503);
-      expect(health.body).toMatchObject({ status: 'degraded', online_store: { ok: false } });
+      expect((await http.get('/health').expect(503)).body).toEqual({ status: 'degraded' });
+      const health = await http.get('/health/details').expect(503);
+      expect(health.body).toMatchObject({ status: 'degraded', online_store: { ok: false, error: expect.any(String) }, lake: { ok: true } });
     } finally {
       redis.resume();
     }

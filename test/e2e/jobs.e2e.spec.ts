@@ -103,7 +103,7 @@ describe('materialization jobs over HTTP', () => {
     await http.post(`/jobs/${running.body.job_id}/cancel`).expect(409);
     // The interrupted statement was rolled back: the heavy view has no rows and no state.
     const catalog = await app.get(RegistryService).catalog();
-    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ consumedSnapshot: null, watermark: null, pendingOnline: 0 });
+    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ consumedSnapshot: null, watermark: null, pendingOnline: 0, onlineEpoch: null });
   });
 
   it('answers a synchronous run with the finished job, and a failed one with its error and job id', async () => {
@@ -119,6 +119,23 @@ describe('materialization jobs over HTTP', () => {
     await http.post('/materialize?async=maybe').send({ start_ts: '2001-01-01', end_ts: '2001-01-03' }).expect(400);
   });
 
+  it('keeps a failing view local: the other views of the job are materialized and the job ends partial', async () => {
+    const answer = await http.post('/materialize').send({ start_ts: '2001-01-01', end_ts: '2001-01-05', feature_views: ['broken', 'daily'] }).expect(422);
+    expect(answer.body).toMatchObject({
+      code: 'MATERIALIZATION_PARTIAL',
+      message: expect.stringMatching(/1 of 2 feature views failed \(broken\)/),
+      details: { job_id: expect.any(String), failed_views: { broken: { code: 'MATERIALIZATION_FAILED' } } },
+    });
+    const job = (await http.get(`/jobs/${answer.body.details.job_id}`).expect(200)).body;
+    expect(job).toMatchObject({ state: 'partial', error: { code: 'MATERIALIZATION_PARTIAL' } });
+    expect(job.views.map((v: { name: string; state: string; error: { code: string } | null }) => [v.name, v.state, v.error?.code ?? null])).toEqual([
+      ['broken', 'failed', 'MATERIALIZATION_FAILED'],
+      ['daily', 'done', null],
+    ]);
+    const online = await http.post('/get-online-features').send({ features: ['daily:departures'], entities: { airport: ['ORD'] } }).expect(200);
+    expect(online.body.results[1]).toMatchObject({ statuses: ['PRESENT'], values: [expect.any(Number)] }); // daily went online
+  });
+
   it('keeps the job history across a restart, and marks jobs a dead process left running as failed', async () => {
     const before = (await http.get('/jobs').expect(200)).body.jobs.map((j: { job_id: string }) => j.job_id);
     const orphan: Job = { ...(await app.get(JobStore).get(before[0]))!, id: 'orphan-job', state: 'running', createdAt: new Date().toISOString(), finishedAt: null };
@@ -128,7 +145,7 @@ describe('materialization jobs over HTTP', () => {
     http = request(app.getHttpServer());
     const after = (await http.get('/jobs').expect(200)).body.jobs;
     expect(after.map((j: { job_id: string }) => j.job_id)).toEqual(['orphan-job', ...before]);
-    expect(after).toHaveLength(6);
+    expect(after).toHaveLength(7);
     expect(after[0]).toMatchObject({ state: 'failed', error: { code: 'JOB_INTERRUPTED' } });
   });
 });

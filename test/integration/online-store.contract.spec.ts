@@ -133,6 +133,18 @@ describe.each(['redis', 'redis-cluster', 'embedded'] as const)('OnlineStore cont
     expect(read).toBeNull();
   });
 
+  it('keeps an epoch marker per view shape that never expires and never reads as a record', async () => {
+    expect(await store.readEpoch(project, drivers)).toBeNull();
+    await store.writeEpoch(project, drivers, 3);
+    await store.writeEpoch(project, drivers, 4);
+    expect([await store.readEpoch(project, drivers), await store.readEpoch(project, zones)]).toEqual([4, null]);
+    const definitions = testDefinitions();
+    definitions.featureViews[0].features = [...definitions.featureViews[0].features, { name: 'extra', type: 'string' }];
+    expect(await store.readEpoch(project, testCatalog(definitions, 2).view('driver_stats'))).toBeNull(); // another shape is another table
+    const [[record]] = await store.read(project, [{ view: drivers, entityKeys: ['~epoch'] }]);
+    expect(record).toBeNull();
+  });
+
   it('keeps projects apart', async () => {
     const record = driver(8n, '2099-01-01T00:00:00Z', null, 8);
     await store.write(project, drivers, [record]);

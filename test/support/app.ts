@@ -27,12 +27,14 @@ export function exampleRepo(
   services: { s3?: TestS3; redis?: TestRedis; cluster?: TestRedisCluster },
   project = 'flights',
   extraEnv: ConfigEnv = {},
+  /** More of featurelake.yaml (limits:, duckdb:, …), appended as written. */
+  projectYaml = '',
 ): { dir: string; config: AppConfig } {
   const dir = mkdtempSync(join(tmpdir(), 'fl-e2e-'));
   const repo = join(dir, 'feature-repo');
   mkdirSync(repo);
   copyFileSync(join(EXAMPLE_REPO, 'flights.yaml'), join(repo, 'flights.yaml'));
-  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../.featurelake/lake\n`);
+  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../.featurelake/lake\n${projectYaml}`);
   const env: ConfigEnv = { FEATURELAKE_OFFLINE_PATH: join(dir, '.featurelake/offline.duckdb') };
   if (backends.lake === 's3') {
     Object.assign(env, {

@@ -4,7 +4,7 @@ import { LogSink } from '../../src/monitoring/logging/log-sink';
 import { ObjectStore } from '../../src/lake/object-store';
 import { ResolvedView } from '../../src/core/catalog';
 import { orderPrefix, OnlineRecord } from '../../src/core/online-record';
-import { OnlineReadRequest, OnlineStore, recordKey } from '../../src/online-store/online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from '../../src/online-store/online-store';
 
 /** ObjectStore in memory; several instances may share one `objects` map to play separate processes. */
 export class InMemoryObjectStore extends ObjectStore {
@@ -44,6 +44,7 @@ export class InMemoryObjectStore extends ObjectStore {
   async size(key: string) {
     return this.objects.get(key)?.length ?? null;
   }
+  async ping() {}
 }
 
 /** OnlineStore in memory that keeps the contract (newer wins) and counts reads. */
@@ -64,6 +65,13 @@ export class InMemoryOnlineStore extends OnlineStore {
   async read(project: string, requests: OnlineReadRequest[]) {
     this.reads++;
     return requests.map(({ view, entityKeys }) => entityKeys.map((k) => (k === null ? null : this.records.get(recordKey(project, view, k)) ?? null)));
+  }
+  readonly epochs = new Map<string, number>();
+  async readEpoch(project: string, view: ResolvedView) {
+    return this.epochs.get(epochKey(project, view)) ?? null;
+  }
+  async writeEpoch(project: string, view: ResolvedView, epoch: number) {
+    this.epochs.set(epochKey(project, view), epoch);
   }
   async ping() {}
   async close() {}
