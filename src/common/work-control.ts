@@ -33,7 +33,7 @@ export function workControl(budget: WorkBudget): WorkControl {
   }
   if (budget.timeout) {
     const { seconds, field } = budget.timeout;
-    const timer = setTimeout(() => controller.abort(limitExceeded(TimeLimitExceededError, `the work ran for ${seconds} s, which`, field, seconds, `${seconds} s`)), seconds * 1000);
+    const timer = setTimeout(() => controller.abort(new TimeLimitExceededError(`stopped after ${seconds} s: the work exceeds ${field} (${seconds} s)`, { limit: field, max: seconds })), seconds * 1000);
     timer.unref();
     timers.push(timer);
   }

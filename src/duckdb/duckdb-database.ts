@@ -70,6 +70,11 @@ export class DuckDbDatabase {
     }
   }
 
+  /** An error of this instance's work as a DomainError naming the limit it hit (out of memory, spill, disk), when it is one. */
+  describeError(error: unknown, signal?: AbortSignal): unknown {
+    return engineError(error, this.options, signal);
+  }
+
   /**
    * True when the file this instance opened is no longer the one at its path (deleted, or
    * replaced by another file). A session that wrote while this happened wrote into the old file.

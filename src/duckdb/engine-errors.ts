@@ -33,7 +33,7 @@ export function engineError(error: unknown, limits: EngineLimits, signal?: Abort
   const detail = message.split('\n')[0];
   if (TEMP_LIMIT.test(message)) {
     return new TempLimitExceededError(
-      `the query needs more spill space than DuckDB instance "${limits.name}" may use (${formatSize(limits.tempLimitBytes)}, its share of duckdb.temp_limit); nothing was changed: ${detail}`,
+      `the query needs more spill space than DuckDB instance "${limits.name}" may use (${formatSize(limits.tempLimitBytes)}, its share of duckdb.temp_limit): ${detail}`,
       { limit: 'duckdb.temp_limit', max: limits.tempLimitBytes, instance: limits.name },
     );
   }
@@ -43,7 +43,7 @@ export function engineError(error: unknown, limits: EngineLimits, signal?: Abort
   }
   if (OUT_OF_MEMORY.test(message)) {
     return new MemoryLimitExceededError(
-      `the query needs more memory than DuckDB instance "${limits.name}" may use (${formatSize(limits.memoryLimitBytes)}, its share of duckdb.memory_limit); nothing was changed: ${detail}`,
+      `the query needs more memory than DuckDB instance "${limits.name}" may use (${formatSize(limits.memoryLimitBytes)}, its share of duckdb.memory_limit): ${detail}`,
       { limit: 'duckdb.memory_limit', max: limits.memoryLimitBytes, instance: limits.name },
     );
   }

@@ -105,7 +105,11 @@ export class DatasetService {
             });
           }),
         };
-        const converted = await this.converter.toParquet(input, dataset, schema, await this.temp.path('.parquet'), control);
+        const output = await this.temp.path('.parquet');
+        const converted = await this.converter.toParquet(input, dataset, schema, output, control).catch(async (error: unknown) => {
+          await this.temp.remove(output); // a file refused half-way (too many rows, bad values) leaves nothing behind
+          throw error;
+        });
         schema ??= converted.schema;
         staged.push({ converted, input, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
       }

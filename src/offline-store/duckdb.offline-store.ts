@@ -76,7 +76,14 @@ export class DuckDbOfflineStore extends OfflineStore {
     await this.session(async () => undefined); // schemas in place
     const state = await this.viewState(view);
     if (state.pendingOnline === 0) return;
-    yield* pendingBatches(() => this.db.connect(), view, batchSize);
+    // Streamed across yields, so not in a withConnection: its errors are named the same way here.
+    try {
+      for await (const batch of pendingBatches(() => this.db.connect(), view, batchSize)) {
+        yield { records: batch.records, ack: () => batch.ack().catch((error: unknown) => Promise.reject(this.db.describeError(error))) };
+      }
+    } catch (error) {
+      throw this.db.describeError(error);
+    }
   }
 
   async historicalColumns(query: HistoricalQuery): Promise<HistoricalColumns> {
@@ -105,7 +112,8 @@ export class DuckDbOfflineStore extends OfflineStore {
   async exportSpine(query: HistoricalQuery, path: string, control: QueryControl = {}): Promise<number> {
     return this.writing(path, control, (signal) =>
       this.session(async (c) => {
-        const views = await prepareViews(c, query);
+        // Only a window spine reads the views; recomputing them here (a saved set's pinned snapshots) would be wasted work.
+        const views = query.spine.kind === 'range' ? await prepareViews(c, query) : [];
         const columns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
         const result = await c.run(
           `COPY (SELECT ${columns.map(quoteName).join(', ')} FROM ${SPINE} ORDER BY ${ROW_ID}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
 
 /** Writes the result of `sql` (run on an in-memory DuckDB) to a Parquet, CSV or JSON Lines file. */
-export async function writeFile(path: string, sql: string): Promise<void> {
+export async function writeFile(path: string, sql: string, options = ''): Promise<void> {
   const format = path.endsWith('.csv') ? 'csv, HEADER true' : path.endsWith('.jsonl') ? 'json' : 'parquet';
-  await withDuckDb((c) => c.run(`COPY (${sql}) TO '${path}' (FORMAT ${format})`));
+  await withDuckDb((c) => c.run(`COPY (${sql}) TO '${path}' (FORMAT ${format}${options ? `, ${options}` : ''})`));
 }
 
 /** Rows of a query as plain JS objects (bigint for BIGINT, ISO text for timestamps). */
