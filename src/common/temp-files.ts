@@ -4,7 +4,7 @@ import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PayloadTooLargeError } from './errors';
+import { asDomainError, PayloadTooLargeError } from './errors';
 import { idleTimeout } from './idle-timeout';
 
 /** Scratch files under the state folder: uploads on their way into the lake, Parquet being built. */
@@ -27,7 +27,7 @@ export class TempFiles {
       await writeFile(path, text);
     } catch (error) {
       await this.remove(path);
-      throw error;
+      throw withPath(error, path);
     }
     return path;
   }
@@ -47,7 +47,7 @@ export class TempFiles {
       return path;
     } catch (error) {
       await this.remove(path);
-      throw error;
+      throw withPath(error, path);
     }
   }
 
@@ -78,4 +78,11 @@ export function readOnceAndDelete(path: string): Readable {
   const stream = createReadStream(path);
   stream.on('close', () => void rm(path, { force: true }));
   return stream;
+}
+
+/** A write that failed for want of space says where (write(2) errors carry no path): STORAGE_FULL names it. */
+function withPath(error: unknown, path: string): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (errno?.code === 'ENOSPC' && !errno.path) errno.path = path;
+  return asDomainError(error);
 }

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
@@ -7,19 +7,8 @@ import { ObjectStore } from '../../src/lake/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { AIRPORTS_CSV, exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeFile } from '../support/duckdb-files';
+import { filesUnder, settledScratch } from '../support/scratch';
 import { startS3, TestS3 } from '../support/s3-server';
-
-/** Waits until the scratch space is empty (a streamed file is deleted once its stream has closed), then returns what is left. */
-export async function settledScratch(dir: string): Promise<string[]> {
-  for (let i = 0; i < 250 && filesUnder(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  return filesUnder(dir);
-}
-
-/** Files under a folder, recursively (the scratch space: what a request has left on disk). */
-export function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
-}
 
 const LIMITS = `limits:
   max_ingest_rows: 50000

@@ -89,6 +89,28 @@ function hugeArrays(): Hostile[] {
   ];
 }
 
+/**
+ * Bodies built to be expensive to parse rather than wrong: millions of tiny values, a huge object,
+ * long strings of escapes. Each is refused while it is read, or parsed in slices and then refused
+ * by validation; all within the fuzz server's 2 MiB body limit.
+ */
+function expensiveToParse(): Hostile[] {
+  const json = (kind: string, path: string, body: string): Hostile => ({ kind, method: 'POST', path, type: 'application/json', body });
+  const objects = `[${Array(650_000).fill('{}').join(',')}]`;
+  const keys = `{${Array.from({ length: 120_000 }, (_, i) => `"k${i}":0`).join(',')}}`;
+  const escapes = `{"features": ["${'\\u0041'.repeat(300_000)}"], "entities": {"airport": ["ORD"]}}`;
+  const numbers = `{"features": ["airport_daily:avg_delay"], "entities": {"airport": [${Array(900_000).fill(1).join(',')}]}}`;
+  const values = `{"entities": {"airport": [${Array(2_100_000).fill(0).join(',')}]}}`; // 4.2 MB: refused by the byte limit or the value limit, whichever comes first
+  return [
+    ...JSON_ROUTES.map((route) => json('650,000 empty objects', route, objects)),
+    json('120,000 keys in one object', '/get-online-features', keys),
+    json('a string of 300,000 escapes', '/get-online-features', escapes),
+    json('900,000 numbers where keys are strings', '/get-online-features', numbers),
+    json('2.1 million values', '/get-online-features', values),
+    json('2.1 million values in a push', '/push', values.replace('entities', 'df')),
+  ];
+}
+
 function names(): Hostile[] {
   const encoded = HOSTILE_STRINGS.filter((s) => s !== '').map((s) => encodeURIComponent(s.slice(0, 300)));
   return encoded.flatMap((name): Hostile[] => [
@@ -185,7 +207,7 @@ describe('hostile input (S3 lake, Redis online store)', () => {
 
   it('answers every hostile request with a 4xx and a stable code, and changes nothing', async () => {
     const before = await snapshotState();
-    const cases = [...JSON_ROUTES.flatMap((r) => [...malformedJson(r), ...mutations(r)]), ...hugeArrays(), ...names(), ...uploads()];
+    const cases = [...JSON_ROUTES.flatMap((r) => [...malformedJson(r), ...mutations(r)]), ...hugeArrays(), ...expensiveToParse(), ...names(), ...uploads()];
     expect(cases.length).toBeGreaterThan(500);
     const outcomes = new Map<string, number>();
     const failures: string[] = [];
