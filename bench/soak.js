@@ -14,8 +14,10 @@
  * the last minute's median within ~10% of the first minute's, or a least-squares slope near 0.
  * Baseline in the same run: the same reads alone (no pushes, no materialization) for a short
  * phase before the soak, and again after it; read latency and throughput of the mixed phase are
- * printed next to it, as a ratio. At the end the data is checked: the last pushed rows and the
- * last materialized batch must be what the online store serves.
+ * printed next to it, as a ratio. Then one more phase of reads beside a hostile client
+ * (bench/lib/soak-hostile.js: bodies and bombs that must be refused), its read latency printed
+ * next to the "reads only, after" phase just before it. At the end the data is checked: the last
+ * pushed rows and the last materialized batch must be what the online store serves.
  *
  * Usage: npm run build && node bench/soak.js [--minutes 5] [--baseline-seconds 30] [--rate 500]
  *        [--connections 64] [--users 1000000] [--history 2] [--batch 500000] [--push-interval 100] [--push-rows 5]
@@ -29,6 +31,7 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { BIN, HAS_TASKSET, freePort, startRedis, featurelake, startHttp, stop, sleep } = require('./lib/processes');
 const { writeSoakRepo, SoakData, FEATURES } = require('./lib/soak-repo');
+const { HOSTILE_LIMITS, writeBomb, hostileLoop, hostileErrors, printHostile } = require('./lib/soak-hostile');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -116,7 +119,9 @@ async function main() {
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
     console.log(HAS_TASKSET ? 'pinning: featurelake on core 0; Redis, the reader and this driver on core 1' : 'pinning: none (no taskset)');
     // The lake: `events` (HISTORY rows per user), `profile` (one per user); all of it materialized before the server starts.
-    const repo = writeSoakRepo(dir, { redisUrl: redis.url });
+    const repo = writeSoakRepo(dir, { redisUrl: redis.url, extra: HOSTILE_LIMITS });
+    const bombFile = path.join(dir, 'bomb.parquet');
+    await writeBomb(data.c, bombFile);
     featurelake(repo, {}, 'apply');
     const setupStarted = Date.now();
     const now = Date.now();
@@ -222,6 +227,15 @@ async function main() {
     phase('reads only, after', 4);
     await sleep(BASELINE_SECONDS * 1000);
     endPhase('reads only, after');
+
+    console.log(`reads + hostile client: ${BASELINE_SECONDS} s`);
+    phase('reads + hostile', 5);
+    const hostileState = { stopping: false };
+    const hostile = hostileLoop(base, bombFile, hostileState);
+    await sleep(BASELINE_SECONDS * 1000);
+    hostileState.stopping = true;
+    const hostileOutcomes = await hostile;
+    endPhase('reads + hostile');
     const reads = await stopReader(reader);
     reader = null;
     clearInterval(sampler);
@@ -233,7 +247,8 @@ async function main() {
     const serverAlive = serverExit === null;
 
     report({ reads, phases, samples, state, warmCycles, mixedStart, mixedEnd, lastCycleLate, check, metricsText, logSummary, serverAlive, serverExit });
-    const errors = totalErrors(reads, state) + check.mismatches + (serverAlive ? 0 : 1);
+    reportHostile(reads, phases, samples, hostileOutcomes);
+    const errors = totalErrors(reads, state) + check.mismatches + hostileErrors(hostileOutcomes) + (serverAlive ? 0 : 1);
     if (errors > 0 || logSummary.errors > 0) {
       const kept = path.join(os.tmpdir(), `featurelake-soak-${Date.now()}.log`);
       renameSync(logFile, kept);
@@ -600,6 +615,26 @@ function report({ reads, phases, samples, state, warmCycles, mixedStart, mixedEn
   for (const [kind, k] of Object.entries(calls)) for (const [message, n] of Object.entries(k.messages)) console.log(`  ${kind} error ×${n}: ${message}`);
   for (const example of reads.anomalies.examples) console.log(`  not PRESENT: ${example}`);
   for (const example of check.examples) console.log(`  data check: ${example}`);
+}
+
+/** Reads beside the hostile client, next to the reads-only phase just before it. */
+function reportHostile(reads, phases, samples, outcomes) {
+  const of = (name, index) => {
+    const seconds = (phases[name].end - phases[name].start) / 1000;
+    return { all: stats(reads, (i) => reads.phase[i] === index, seconds), samples: samples.filter((x) => x.phase === name) };
+  };
+  const quiet = of('reads only, after', 4);
+  const hostile = of('reads + hostile', 5);
+  console.log(`
+reads beside a hostile client (${BASELINE_SECONDS} s each):`);
+  console.log('| | reads only (after) | reads + hostile | ratio |');
+  console.log('|---|---|---|---|');
+  console.log(`| all reads p50 / p99 (ms) | ${quiet.all.p50.toFixed(2)} / ${quiet.all.p99.toFixed(2)} | ${hostile.all.p50.toFixed(2)} / ${hostile.all.p99.toFixed(2)} | ${(hostile.all.p50 / quiet.all.p50).toFixed(2)}× / ${(hostile.all.p99 / quiet.all.p99).toFixed(2)}× |`);
+  console.log(`| reads/s (target ${RATE}); read errors | ${fmt(quiet.all.rps)}; ${quiet.all.errors} | ${fmt(hostile.all.rps)}; ${hostile.all.errors} | ${(hostile.all.rps / quiet.all.rps).toFixed(2)}× |`);
+  console.log(`| read max (ms) | ${fmt(quiet.all.max)} | ${fmt(hostile.all.max)} | |`);
+  console.log(`| server RSS median / max (MiB) | ${fmt(median(quiet.samples.map((x) => x.rss)) / MiB)} / ${fmt(Math.max(...quiet.samples.map((x) => x.rss)) / MiB)} | ${fmt(median(hostile.samples.map((x) => x.rss)) / MiB)} / ${fmt(Math.max(...hostile.samples.map((x) => x.rss)) / MiB)} | |`);
+  console.log(`| server event-loop lag, max (ms) | ${lagOf(quiet.samples)} | ${lagOf(hostile.samples)} | |`);
+  printHostile(outcomes);
 }
 
 function busyOf(samples) {

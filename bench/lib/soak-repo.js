@@ -12,13 +12,13 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 
 const FEATURES = 10;
 
-function writeSoakRepo(dir, { redisUrl, memoryLimit }) {
+function writeSoakRepo(dir, { redisUrl, memoryLimit, extra = '' }) {
   const repo = path.join(dir, 'repo');
   mkdirSync(repo, { recursive: true });
   writeFileSync(
     path.join(repo, 'featurelake.yaml'),
     `project: soak\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\n${memoryLimit ? `duckdb:\n  memory_limit: ${memoryLimit}\n` : ''}` +
-      `online:\n  type: redis\n  url: "${redisUrl}"\n`,
+      `online:\n  type: redis\n  url: "${redisUrl}"\n${extra}`,
   );
   const features = (prefix) => Array.from({ length: FEATURES }, (_, f) => `      - { name: ${prefix}${f}, type: float64 }`).join('\n');
   const view = (name, source, prefix) => `  - name: ${name}\n    entities: [user]\n    source: ${source}\n    ttl: 7d\n    features:\n${features(prefix)}`;

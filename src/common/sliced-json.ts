@@ -174,7 +174,7 @@ export class SlicedJsonParser {
 }
 
 /** Parses `text`, yielding to the event loop every `sliceMs` of work. */
-export async function parseSliced(text: string, maxDepth: number, sliceMs = 8): Promise<unknown> {
+export async function parseSliced(text: string, maxDepth: number, sliceMs = 3): Promise<unknown> {
   const parser = new SlicedJsonParser(text, maxDepth);
   while (!parser.step(sliceMs)) await new Promise((resolve) => setImmediate(resolve));
   return parser.value;

@@ -15,7 +15,9 @@ import { S3ObjectStore } from './s3.object-store';
       useFactory: (config: AppConfig, metrics: Metrics): ObjectStore => {
         if (config.lake.kind === 'local') return new LocalObjectStore(config.lake.rootDir);
         const errors = metrics.counter('featurelake_s3_request_errors_total', 'S3 request attempts that failed (each retry counts)', ['command']);
-        return new S3ObjectStore(config.lake, join(config.stateDir, 'cache', 's3'), (command) => errors.inc({ command }));
+        const store = new S3ObjectStore(config.lake, join(config.stateDir, 'cache', 's3'), (command) => errors.inc({ command }));
+        void store.sweepPartials().catch(() => undefined); // in the background: the cache can be large
+        return store;
       },
     },
   ],

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -152,7 +152,7 @@ export class S3ObjectStore extends ObjectStore {
     const target = join(this.cacheDir, this.lake.bucket, ...this.key(key).split('/'));
     if (await exists(target)) return target;
     await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.part-${randomUUID()}`;
+    const temp = `${target}${PART_MARK}${process.pid}-${randomUUID()}`;
     try {
       const out = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key) })));
       await pipeline(out.Body as Readable, createWriteStream(temp));
@@ -161,6 +161,27 @@ export class S3ObjectStore extends ObjectStore {
       await unlink(temp).catch(() => undefined);
     }
     return target;
+  }
+
+  /**
+   * Removes partial downloads that processes which are gone left in the cache (a kill -9
+   * mid-download); those of live processes are still being written. Returns how many.
+   */
+  async sweepPartials(): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (isDeadPartial(entry.name)) {
+          await unlink(path).catch(() => undefined);
+          removed++;
+        }
+      }
+    };
+    await walk(this.cacheDir);
+    return removed;
   }
 
   async size(key: string): Promise<number | null> {
@@ -245,5 +266,21 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+const PART_MARK = '.part-';
+
+function isDeadPartial(name: string): boolean {
+  const at = name.lastIndexOf(PART_MARK);
+  if (at === -1) return false;
+  const pid = Number(name.slice(at + PART_MARK.length).split('-')[0]);
+  // Our own pid's partials may be downloads in flight (the sweep runs beside the first requests).
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EPERM';
   }
 }

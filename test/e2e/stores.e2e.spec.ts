@@ -8,11 +8,13 @@ import { exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeReplayedFlights } from '../support/duckdb-files';
 import { freePort } from '../support/free-port';
 import { startRedis, TestRedis } from '../support/redis-server';
+import { startS3, TestS3 } from '../support/s3-server';
 
 const AIRPORTS = ['ORD', 'ATL', 'DFW', 'LAX', 'DEN'];
 
 /** Stores that lose data underneath the server: noticed, reported, and made whole again from the lake. */
-describe('stores that notice loss', () => {
+describe.each(['local', 's3'] as const)('stores that notice loss (lake on %s)', (lake) => {
+  let s3: TestS3 | undefined;
   let redis: TestRedis;
   let app: INestApplication;
   let config: AppConfig;
@@ -21,7 +23,8 @@ describe('stores that notice loss', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    ({ dir, config } = exampleRepo({ lake: 'local', online: 'redis' }, { redis }, 'loss'));
+    if (lake === 's3') s3 = await startS3();
+    ({ dir, config } = exampleRepo({ lake, online: 'redis' }, { redis, s3 }, 'loss'));
     app = await startApp(config);
     http = request(app.getHttpServer());
     await app.get(RegistryService).apply();
@@ -33,6 +36,7 @@ describe('stores that notice loss', () => {
   afterAll(async () => {
     await app?.close();
     await redis?.stop();
+    await s3?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalObjectStore } from '../../src/lake/local.object-store';
@@ -72,5 +72,34 @@ describe.each(['local', 's3'] as const)('ObjectStore contract: %s', (kind) => {
 
   it('refuses keys that climb out of the lake', async () => {
     await expect(store.put('../escape.json', 'x')).rejects.toThrow(/unsafe object key/);
+  });
+
+  it('answers a health ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  if (kind === 's3') {
+    it('sweeps partial downloads that dead processes left in its cache, and only those', async () => {
+      const cache = join(dir, 'cache', s3!.bucket, 'lake', 'partials');
+      mkdirSync(cache, { recursive: true });
+      writeFileSync(join(cache, 'a.parquet.part-999999-0f3c'), 'half');
+      writeFileSync(join(cache, `b.parquet.part-${process.ppid}-77aa`), 'in flight');
+      writeFileSync(join(cache, 'c.parquet'), 'whole');
+      expect(await (store as S3ObjectStore).sweepPartials()).toBe(1);
+      expect(readdirSync(cache).sort()).toEqual([`b.parquet.part-${process.ppid}-77aa`, 'c.parquet']);
+    });
+  }
+});
+
+/** The local store's ping: a lake folder not created yet is fine, a place it cannot write is not. */
+describe('LocalObjectStore.ping', () => {
+  it('accepts a lake whose folder the first write will create, and refuses one it cannot reach', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-ping-'));
+    try {
+      await expect(new LocalObjectStore(join(dir, 'not-yet')).ping()).resolves.toBeUndefined();
+      await expect(new LocalObjectStore(join(dir, 'missing-parent', 'lake')).ping()).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,3 +54,12 @@ export function exampleRepo(
 export async function startApp(config: AppConfig): Promise<INestApplication> {
   return createHttpApp(config, { logger: false });
 }
+
+/** `dir/feature-repo` holding the example repo as it is (lake and state in `dir/.featurelake`), for tests that run the CLI. */
+export function copyExampleRepo(dir: string): string {
+  const repo = join(dir, 'feature-repo');
+  mkdirSync(repo);
+  copyFileSync(join(EXAMPLE_REPO, 'featurelake.yaml'), join(repo, 'featurelake.yaml'));
+  copyFileSync(join(EXAMPLE_REPO, 'flights.yaml'), join(repo, 'flights.yaml'));
+  return repo;
+}

@@ -15,6 +15,21 @@ export function featurelake(repo: string, args: string[], env: NodeJS.ProcessEnv
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * The same, without blocking this process: needed when a server the CLI talks to (s3rver) runs
+ * inside the test process, which spawnSync would freeze.
+ */
+export function featurelakeAsync(repo: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, '--repo', repo, ...args], { env: { ...cleanEnv(), ...env }, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 export function startServer(repo: string, port: number, env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port)], { env: { ...cleanEnv(), ...env }, stdio: 'pipe' });
 }
