@@ -110,6 +110,16 @@ describe('readJsonBody', () => {
     await expect(readJsonBody(body(['{"a":']), LIMITS)).rejects.toMatchObject({ code: 'MALFORMED_JSON', message: /not valid JSON/ });
   });
 
+  it('checks small bodies of a known length (gathered whole, the serving path) the same way', async () => {
+    const sized = (text: string | Buffer) => readJsonBody(body([text]), LIMITS, Buffer.byteLength(text));
+    expect(await sized('{"a": [1, 2]}')).toEqual({ a: [1, 2] });
+    expect(await sized('')).toBeUndefined();
+    await expect(sized(`[${Array(1001).fill(0).join(',')}]`)).rejects.toMatchObject({ code: 'JSON_LIMIT_EXCEEDED' });
+    await expect(sized('['.repeat(40) + ']'.repeat(40))).rejects.toMatchObject({ code: 'MALFORMED_JSON', message: /deeper than 32/ });
+    await expect(sized(Buffer.from([0x22, 0xff, 0x22]))).rejects.toMatchObject({ code: 'MALFORMED_JSON', message: /not valid UTF-8/ });
+    await expect(sized('{"a":')).rejects.toMatchObject({ code: 'MALFORMED_JSON', message: /not valid JSON/ });
+  });
+
   it('stops reading at the value limit, leaving the rest of the body unread', async () => {
     let served = 0;
     const endless = new Readable({
