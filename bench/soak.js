@@ -247,7 +247,7 @@ async function main() {
     const serverAlive = serverExit === null;
 
     report({ reads, phases, samples, state, warmCycles, mixedStart, mixedEnd, lastCycleLate, check, metricsText, logSummary, serverAlive, serverExit });
-    reportHostile(reads, phases, samples, hostileOutcomes);
+    reportHostile(reads, phases, samples, hostileOutcomes, ok(metricsText) ? sumMetric(metricsText.json, 'featurelake_http_request_duration_seconds_count', (labels) => /route="\/get-online-features",status="413"/.test(labels)) : null);
     const errors = totalErrors(reads, state) + check.mismatches + hostileErrors(hostileOutcomes) + (serverAlive ? 0 : 1);
     if (errors > 0 || logSummary.errors > 0) {
       const kept = path.join(os.tmpdir(), `featurelake-soak-${Date.now()}.log`);
@@ -618,7 +618,7 @@ function report({ reads, phases, samples, state, warmCycles, mixedStart, mixedEn
 }
 
 /** Reads beside the hostile client, next to the reads-only phase just before it. */
-function reportHostile(reads, phases, samples, outcomes) {
+function reportHostile(reads, phases, samples, outcomes, served413) {
   const of = (name, index) => {
     const seconds = (phases[name].end - phases[name].start) / 1000;
     return { all: stats(reads, (i) => reads.phase[i] === index, seconds), samples: samples.filter((x) => x.phase === name) };
@@ -634,7 +634,7 @@ reads beside a hostile client (${BASELINE_SECONDS} s each):`);
   console.log(`| read max (ms) | ${fmt(quiet.all.max)} | ${fmt(hostile.all.max)} | |`);
   console.log(`| server RSS median / max (MiB) | ${fmt(median(quiet.samples.map((x) => x.rss)) / MiB)} / ${fmt(Math.max(...quiet.samples.map((x) => x.rss)) / MiB)} | ${fmt(median(hostile.samples.map((x) => x.rss)) / MiB)} / ${fmt(Math.max(...hostile.samples.map((x) => x.rss)) / MiB)} | |`);
   console.log(`| server event-loop lag, max (ms) | ${lagOf(quiet.samples)} | ${lagOf(hostile.samples)} | |`);
-  printHostile(outcomes);
+  printHostile(outcomes, served413);
 }
 
 function busyOf(samples) {
