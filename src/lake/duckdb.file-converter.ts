@@ -14,8 +14,9 @@ const TIMESTAMP_SOURCES = /^(TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIM
 
 /**
  * FileConverter on an in-memory DuckDB of its own: streams the input into Parquet without
- * loading it into JS. A file's size is checked before it is read (Parquet: the decompressed size
- * its metadata declares), and its rows as they are read (the copy stops one row past the limit).
+ * loading it into JS. A file's size and rows are checked before it is read (Parquet: the
+ * decompressed size and row count its footer declares; text: its size), and a text file's rows
+ * as they are read when they could be too many (the copy stops one row past the limit).
  */
 export class DuckDbFileConverter extends FileConverter {
   constructor(
@@ -34,12 +35,14 @@ export class DuckDbFileConverter extends FileConverter {
       if (input.format === 'parquet') await this.checkDeclaredSize(connection, input);
       const columns = await describe(connection, `SELECT * FROM ${source}`, input);
       const select = selectList(columns, dataset, existing, input);
-      const copy = `COPY (SELECT ${select} FROM ${source} LIMIT ${this.limits.maxRows + 1}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
+      // A Parquet file's rows were checked from its footer; a text file of N bytes holds at most N/2
+      // rows. Only when the rows could still be too many does the copy stop one row past the limit
+      // (a LIMIT keeps the copy in order, which costs it its parallelism: ~1.8x slower).
+      const limit = input.format !== 'parquet' && size / 2 > this.limits.maxRows ? ` LIMIT ${this.limits.maxRows + 1}` : '';
+      const copy = `COPY (SELECT ${select} FROM ${source}${limit}) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
       await watched(connection, control, () => this.run(connection, input, copy));
       const stats = await fileStats(connection, outputPath, dataset, input);
-      if (stats.rows > this.limits.maxRows) {
-        throw limitExceeded(RowLimitExceededError, `${input.name}: more than ${this.limits.maxRows.toLocaleString('en-US')} rows`, 'limits.max_ingest_rows', this.limits.maxRows);
-      }
+      if (stats.rows > this.limits.maxRows) throw this.tooManyRows(input);
       const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
       return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };
     }, control.signal);
@@ -48,14 +51,23 @@ export class DuckDbFileConverter extends FileConverter {
   /** A Parquet file says how large it is once decompressed: a small file can unpack to far more than the lake should take. */
   private async checkDeclaredSize(connection: DuckDBConnection, input: IngestInput): Promise<void> {
     let declared: bigint;
+    let rows: bigint;
     try {
-      const reader = await connection.runAndReadAll(`SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${quoteLiteral(input.path)})`);
-      declared = reader.getRows()[0][0] as bigint;
+      const path = quoteLiteral(input.path);
+      const reader = await connection.runAndReadAll(
+        `SELECT (SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${path})), (SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${path}))`,
+      );
+      [declared, rows] = reader.getRows()[0] as [bigint, bigint];
     } catch (error) {
       if (isEngineResourceError(error)) throw error;
       throw new InvalidFileError(`${input.name}: cannot be read as parquet: ${cleanMessage(error, input)}`);
     }
     if (declared > BigInt(this.limits.maxBytes)) throw this.tooLarge(input, Number(declared));
+    if (rows > BigInt(this.limits.maxRows)) throw this.tooManyRows(input);
+  }
+
+  private tooManyRows(input: IngestInput) {
+    return limitExceeded(RowLimitExceededError, `${input.name}: more than ${this.limits.maxRows.toLocaleString('en-US')} rows`, 'limits.max_ingest_rows', this.limits.maxRows);
   }
 
   private tooLarge(input: IngestInput, bytes: number) {
