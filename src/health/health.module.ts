@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ObjectStoreModule } from '../lake/object-store.module';
+import { ObjectStoreModule } from '../storage/object-store.module';
 import { OnlineStoreModule } from '../online-store/online-store.module';
 import { RegistryModule } from '../registry/registry.module';
 import { HealthController } from './health.controller';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ObjectStore } from '../lake/object-store';
+import { ObjectStore } from '../storage/object-store';
 import { OnlineStore } from '../online-store/online-store';
 import { RegistryService } from '../registry/registry.service';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { ObjectStore } from './object-store';
+import { DocumentStore } from '../storage/document-store';
 
 /**
  * What the lake remembers of a request sent with an `Idempotency-Key`: `pending` while it is
@@ -27,27 +27,25 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
  */
 @Injectable()
 export class IdempotencyStore {
-  constructor(private readonly store: ObjectStore) {}
+  constructor(private readonly documents: DocumentStore) {}
 
   async get(scope: string, key: string): Promise<IdempotencyRecord | null> {
-    const body = await this.store.get(this.objectKey(scope, key));
-    if (!body) return null;
-    const record = JSON.parse(body.toString('utf8')) as IdempotencyRecord;
-    return Date.now() - Date.parse(record.createdAt) > IDEMPOTENCY_TTL_MS ? null : record;
+    const record = await this.documents.get<IdempotencyRecord>(this.objectKey(scope, key));
+    return record && Date.now() - Date.parse(record.createdAt) > IDEMPOTENCY_TTL_MS ? null : record;
   }
 
   /** Creates the record; false when one exists already (another request holds the key). */
   async begin(scope: string, key: string, record: IdempotencyRecord): Promise<boolean> {
-    return this.store.putIfAbsent(this.objectKey(scope, key), JSON.stringify(record));
+    return this.documents.create(this.objectKey(scope, key), record);
   }
 
   /** Replaces the record (its owner finishing, or taking over one that was abandoned or expired). */
   async put(scope: string, key: string, record: IdempotencyRecord): Promise<void> {
-    await this.store.put(this.objectKey(scope, key), JSON.stringify(record));
+    await this.documents.put(this.objectKey(scope, key), record);
   }
 
   async remove(scope: string, key: string): Promise<void> {
-    await this.store.delete([this.objectKey(scope, key)]);
+    await this.documents.delete([this.objectKey(scope, key)]);
   }
 
   private objectKey(scope: string, key: string): string {

@@ -9,7 +9,7 @@ import { DuckDbFileConverter } from './duckdb.file-converter';
 import { FileConverter } from './file-converter';
 import { LakeMetrics } from './lake-metrics';
 import { LakeController } from './lake.controller';
-import { ObjectStoreModule } from './object-store.module';
+import { ObjectStoreModule } from '../storage/object-store.module';
 
 const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ObjectStoreModule } from '../lake/object-store.module';
-import { ObjectStore } from '../lake/object-store';
+import { ObjectStoreModule } from '../storage/object-store.module';
+import { ObjectStore } from '../storage/object-store';
 import { FeatureRepoReader } from './feature-repo.reader';
 import { RegistryController } from './registry.controller';
 import { RegistryService } from './registry.service';

@@ -1,6 +1,6 @@
 import { RegistryVersion } from '../core/definitions';
-import { ManifestLog } from '../lake/manifest-log';
-import { ObjectStore } from '../lake/object-store';
+import { ManifestLog } from '../storage/manifest-log';
+import { ObjectStore } from '../storage/object-store';
 
 /**
  * Where applied registry versions live. Contract: versions are numbered 1, 2, …; `commit`

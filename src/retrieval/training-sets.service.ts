@@ -8,7 +8,8 @@ import { resolveSelection } from '../core/feature-selection';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp } from '../core/timestamp';
 import { DatasetService } from '../lake/dataset.service';
-import { ObjectStore } from '../lake/object-store';
+import { DocumentStore } from '../storage/document-store';
+import { ObjectStore } from '../storage/object-store';
 import { FeatureSource, OfflineStore, QueryControl, SourceData } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { RegistryStore } from '../registry/registry.store';
@@ -42,6 +43,7 @@ export class TrainingSetsService {
     private readonly offline: OfflineStore,
     private readonly datasets: DatasetService,
     private readonly store: ObjectStore,
+    private readonly documents: DocumentStore,
     private readonly encoder: ResultEncoder,
     private readonly temp: TempFiles,
   ) {}
@@ -54,7 +56,7 @@ export class TrainingSetsService {
   private async build(request: SaveRequest, control: QueryControl): Promise<TrainingSetMetadata> {
     if (!isIdentifier(request.name)) throw new ValidationFailedError('name: must be an identifier (letters, digits, _)', { field: 'name' });
     const prefix = trainingSetPrefix(request.name);
-    if (await this.store.get(`${prefix}metadata.json`)) throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
+    if (await this.documents.get(`${prefix}metadata.json`)) throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
     const started = Date.now();
     const catalog = await this.registry.catalog();
     const { sources, features } = await this.snapshotSources(catalog, request);
@@ -88,12 +90,12 @@ export class TrainingSetsService {
         data: { key: keys.data, bytes: await this.temp.size(dataPath), sha256: await this.temp.sha256(dataPath) },
         timings: { entityRowsMs: spineDone - started, joinMs: joinDone - spineDone, uploadMs: uploaded - joinDone, totalMs: Date.now() - started },
       };
-      if (!(await this.store.putIfAbsent(`${prefix}metadata.json`, JSON.stringify(metadata, null, 1)))) {
+      if (!(await this.documents.create(`${prefix}metadata.json`, metadata))) {
         throw new TrainingSetExistsError(`training set ${request.name} already exists`, { name: request.name });
       }
       return metadata;
     } catch (error) {
-      if (!(error instanceof TrainingSetExistsError) || !(await this.store.get(`${prefix}metadata.json`))) await this.store.delete([keys.entities, keys.data]);
+      if (!(error instanceof TrainingSetExistsError) || !(await this.documents.get(`${prefix}metadata.json`))) await this.store.delete([keys.entities, keys.data]);
       throw error;
     } finally {
       await this.temp.remove(entitiesPath, dataPath);
@@ -165,8 +167,7 @@ export class TrainingSetsService {
   }
 
   private async find(name: string): Promise<TrainingSetMetadata | null> {
-    const body = await this.store.get(`${trainingSetPrefix(name)}metadata.json`);
-    return body ? (JSON.parse(body.toString('utf8')) as TrainingSetMetadata) : null;
+    return this.documents.get<TrainingSetMetadata>(`${trainingSetPrefix(name)}metadata.json`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { rmSync } from 'node:fs';
 import request from 'supertest';
-import { ObjectStore } from '../../src/lake/object-store';
+import { ObjectStore } from '../../src/storage/object-store';
 import { OnlineStore } from '../../src/online-store/online-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { Backends, exampleRepo, startApp } from '../support/app';

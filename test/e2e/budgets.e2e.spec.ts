@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
-import { ObjectStore } from '../../src/lake/object-store';
+import { ObjectStore } from '../../src/storage/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { AIRPORTS_CSV, exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeFile } from '../support/duckdb-files';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync, rmSync } from 'node:fs';
 import { AddressInfo, connect } from 'node:net';
 import Redis from 'ioredis';
-import { ObjectStore } from '../../src/lake/object-store';
+import { ObjectStore } from '../../src/storage/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { AIRPORTS_CSV, exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { startRedis, TestRedis } from '../support/redis-server';

@@ -11,8 +11,8 @@ import { filesUnder } from '../support/scratch';
 import { objectStore } from '../support/lake';
 import { startRedis } from '../support/redis-server';
 import { startS3, TestS3 } from '../support/s3-server';
-import { ObjectStore } from '../../src/lake/object-store';
-import { S3ObjectStore } from '../../src/lake/s3.object-store';
+import { ObjectStore } from '../../src/storage/object-store';
+import { S3ObjectStore } from '../../src/storage/s3.object-store';
 
 const SLOW_VIEW = `feature_views:
   - name: slow
@@ -236,8 +236,8 @@ describe('a full disk', () => {
 
   it('leaves no temp file behind when a manifest cannot be written', () => {
     const script = `
-      const { LocalObjectStore } = require(${JSON.stringify(join(__dirname, '../../dist/lake/local.object-store.js'))});
-      const { ManifestLog } = require(${JSON.stringify(join(__dirname, '../../dist/lake/manifest-log.js'))});
+      const { LocalObjectStore } = require(${JSON.stringify(join(__dirname, '../../dist/storage/local.object-store.js'))});
+      const { ManifestLog } = require(${JSON.stringify(join(__dirname, '../../dist/storage/manifest-log.js'))});
       const { writeFileSync, readdirSync } = require('node:fs');
       const root = ${JSON.stringify(join(dir, '.featurelake', 'lake'))};
       (async () => {

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalObjectStore } from '../../src/lake/local.object-store';
-import { ObjectStore } from '../../src/lake/object-store';
-import { S3ObjectStore } from '../../src/lake/s3.object-store';
+import { LocalObjectStore } from '../../src/storage/local.object-store';
+import { ObjectStore } from '../../src/storage/object-store';
+import { S3ObjectStore } from '../../src/storage/s3.object-store';
 import { objectStore } from '../support/lake';
 import { startS3, TestS3 } from '../support/s3-server';
 

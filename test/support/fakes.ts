@@ -1,7 +1,7 @@
 import { LogShape } from '../../src/monitoring/logging/feature-log';
 import { featureValues, LogChunk, VIEW_STATUSES } from '../../src/monitoring/logging/log-buffer';
 import { LogSink } from '../../src/monitoring/logging/log-sink';
-import { ObjectStore } from '../../src/lake/object-store';
+import { ObjectStore } from '../../src/storage/object-store';
 import { ResolvedView } from '../../src/core/catalog';
 import { orderPrefix, OnlineRecord } from '../../src/core/online-record';
 import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from '../../src/online-store/online-store';

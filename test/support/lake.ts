@@ -6,9 +6,9 @@ import { defaultLimits } from '../../src/config/config-limits';
 import { FeatureCatalog } from '../../src/core/catalog';
 import { DatasetService } from '../../src/lake/dataset.service';
 import { DuckDbFileConverter } from '../../src/lake/duckdb.file-converter';
-import { LocalObjectStore } from '../../src/lake/local.object-store';
-import { ObjectStore } from '../../src/lake/object-store';
-import { S3ObjectStore } from '../../src/lake/s3.object-store';
+import { LocalObjectStore } from '../../src/storage/local.object-store';
+import { ObjectStore } from '../../src/storage/object-store';
+import { S3ObjectStore } from '../../src/storage/s3.object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { TestS3 } from './s3-server';
 

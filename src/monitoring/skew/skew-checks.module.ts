@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DuckDbDatabase } from '../../duckdb/duckdb-database';
 import { DuckDbModule } from '../../duckdb/duckdb.module';
 import { LakeModule } from '../../lake/lake.module';
-import { ObjectStoreModule } from '../../lake/object-store.module';
+import { ObjectStoreModule } from '../../storage/object-store.module';
 import { OfflineStoreModule } from '../../offline-store/offline-store.module';
 import { RegistryModule } from '../../registry/registry.module';
 import { RetrievalModule } from '../../retrieval/retrieval.module';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { SkewResult } from '../../core/skew/skew-result';
-import { ObjectStore } from '../../lake/object-store';
+import { DocumentStore } from '../../storage/document-store';
+import { ObjectStore } from '../../storage/object-store';
 
 const PREFIX = 'skew-checks/';
 
@@ -11,7 +12,10 @@ const PREFIX = 'skew-checks/';
  */
 @Injectable()
 export class SkewResultStore {
-  constructor(private readonly store: ObjectStore) {}
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly documents: DocumentStore,
+  ) {}
 
   static newId(now = new Date()): string {
     return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -19,13 +23,12 @@ export class SkewResultStore {
 
   async save(result: SkewResult, html: string): Promise<void> {
     await this.store.put(`${PREFIX}${result.id}/report.html`, html);
-    await this.store.put(`${PREFIX}${result.id}/result.json`, JSON.stringify(result, null, 1));
+    await this.documents.put(`${PREFIX}${result.id}/result.json`, result);
   }
 
   async get(id: string): Promise<SkewResult | null> {
     if (!isId(id)) return null;
-    const body = await this.store.get(`${PREFIX}${id}/result.json`);
-    return body ? (JSON.parse(body.toString('utf8')) as SkewResult) : null;
+    return this.documents.get<SkewResult>(`${PREFIX}${id}/result.json`);
   }
 
   async report(id: string): Promise<Buffer | null> {
@@ -34,7 +37,7 @@ export class SkewResultStore {
 
   /** Newest first; `name` narrows to one check's runs. */
   async list(limit: number, name?: string): Promise<SkewResult[]> {
-    const ids = (await this.store.listFolders(PREFIX)).filter(isId).sort().reverse();
+    const ids = (await this.documents.folders(PREFIX)).filter(isId).sort().reverse();
     const found: SkewResult[] = [];
     for (const id of ids) {
       if (found.length >= limit) break;

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { LocalObjectStore } from './local.object-store';
+import { DocumentStore } from './document-store';
 import { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3.object-store';
 
-/** The lake's object store, chosen by config; shared by the lake (datasets) and the registry. */
+/** The lake's object store, chosen by config, and the JSON documents kept in it; shared by every capability. */
 @Module({
   providers: [
     {
@@ -20,8 +21,9 @@ import { S3ObjectStore } from './s3.object-store';
         return store;
       },
     },
+    DocumentStore,
   ],
-  exports: [ObjectStore],
+  exports: [ObjectStore, DocumentStore],
 })
 export class ObjectStoreModule implements OnApplicationShutdown {
   constructor(@Inject(ObjectStore) private readonly store: ObjectStore) {}
