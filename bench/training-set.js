@@ -134,7 +134,7 @@ async function timed(work) {
 function writeRepo(dir) {
   const repo = path.join(dir, 'repo');
   mkdirSync(repo);
-  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: pit\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\nduckdb:\n  memory_limit: ${MEMORY_LIMIT}\n`);
+  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: pit\nlake:\n  uri: file://${dir}/lake\nstate_dir: ${dir}\nduckdb:\n  memory_limit: ${MEMORY_LIMIT}\n`);
   const view = (name, prefix) =>
     `  - name: ${name}\n    entities: [user]\n    source: ${name[1]}\n    online: false\n    features:\n${Array.from({ length: 10 }, (_, i) => `      - { name: ${prefix}${i}, type: float64 }`).join('\n')}`;
   writeFileSync(

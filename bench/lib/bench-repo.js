@@ -11,7 +11,7 @@ function writeRepo(dir, { redisUrl, ttl = '7d', cluster = false }) {
   const repo = path.join(dir, 'repo');
   mkdirSync(repo, { recursive: true });
   const online = redisUrl ? `online:\n  type: redis\n  url: "${redisUrl}"\n${cluster ? '  cluster: true\n' : ''}` : 'online:\n  type: embedded\n';
-  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: bench\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\n${online}`);
+  writeFileSync(path.join(repo, 'featurelake.yaml'), `project: bench\nlake:\n  uri: file://${dir}/lake\nstate_dir: ${dir}\n${online}`);
   const views = [];
   for (let v = 0; v < VIEWS; v++) {
     const features = Array.from({ length: FEATURES_PER_VIEW }, (_, f) => `      - { name: f${v * FEATURES_PER_VIEW + f}, type: float64 }`);

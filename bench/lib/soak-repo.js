@@ -17,7 +17,7 @@ function writeSoakRepo(dir, { redisUrl, memoryLimit, extra = '' }) {
   mkdirSync(repo, { recursive: true });
   writeFileSync(
     path.join(repo, 'featurelake.yaml'),
-    `project: soak\nlake:\n  uri: file://${dir}/lake\noffline:\n  path: ${dir}/offline.duckdb\n${memoryLimit ? `duckdb:\n  memory_limit: ${memoryLimit}\n` : ''}` +
+    `project: soak\nlake:\n  uri: file://${dir}/lake\nstate_dir: ${dir}\n${memoryLimit ? `duckdb:\n  memory_limit: ${memoryLimit}\n` : ''}` +
       `online:\n  type: redis\n  url: "${redisUrl}"\n${extra}`,
   );
   const features = (prefix) => Array.from({ length: FEATURES }, (_, f) => `      - { name: ${prefix}${f}, type: float64 }`).join('\n');

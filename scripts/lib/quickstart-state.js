@@ -8,7 +8,6 @@ const STATE = path.resolve(process.env.QUICKSTART_STATE_DIR || path.join(__dirna
 const STATE_ENV = {
   ...process.env,
   FEATURELAKE_LAKE_URI: `file://${path.join(STATE, 'lake')}`,
-  FEATURELAKE_OFFLINE_PATH: path.join(STATE, 'offline.duckdb'),
   FEATURELAKE_ONLINE_TYPE: 'embedded',
   FEATURELAKE_ONLINE_PATH: path.join(STATE, 'online.duckdb'),
   FEATURELAKE_STATE_DIR: STATE,

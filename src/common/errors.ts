@@ -148,8 +148,9 @@ export class JobFinishedError extends DomainError {
   readonly code = 'JOB_FINISHED';
   readonly status = 409;
 }
-export class OfflineStoreLockedError extends DomainError {
-  readonly code = 'OFFLINE_STORE_LOCKED';
+/** A local DuckDB file (the embedded online store) is held open by another process. */
+export class StoreLockedError extends DomainError {
+  readonly code = 'STORE_LOCKED';
   readonly status = 409;
 }
 export class ServerAlreadyRunningError extends DomainError {

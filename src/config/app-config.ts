@@ -92,11 +92,12 @@ export class AppConfig {
   repoDir!: string;
   project!: string;
   lake!: LakeLocation;
-  offlinePath!: string;
+  /** Hash buckets of a feature view's offline rows in the lake, for views written from now on. */
+  offlineBuckets!: number;
   /** Memory and spill bounds of the DuckDB instances; beyond memory, large operations spill to disk, beyond spill they fail. */
   duckdb!: DuckDbConfig;
   online!: OnlineStoreConfig;
-  /** Local working folder: lake object cache, temporary files, the running server's address. */
+  /** Local working folder: lake object cache, scratch space, the embedded online store, the running server's address. Nothing in it is a source of truth but the embedded store. */
   stateDir!: string;
   registryRefreshSeconds!: number;
   limits!: Limits;

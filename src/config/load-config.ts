@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigInvalidError } from '../common/errors';
 import { FieldIssue, FieldReader, formatIssue } from '../common/field-reader';
 import { LOG_LEVELS, LogLevelName } from '../common/logging';
@@ -19,7 +19,7 @@ export const ENV_VARS = [
   'FEATURELAKE_S3_REGION',
   'FEATURELAKE_S3_FORCE_PATH_STYLE',
   'FEATURELAKE_S3_TIMEOUT_MS',
-  'FEATURELAKE_OFFLINE_PATH',
+  'FEATURELAKE_OFFLINE_BUCKETS',
   'FEATURELAKE_DUCKDB_MEMORY_LIMIT',
   'FEATURELAKE_DUCKDB_TEMP_LIMIT',
   'FEATURELAKE_QUERY_TIMEOUT_SECONDS',
@@ -72,15 +72,17 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'offline', 'online', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
+  root.rejectUnknown(['project', 'lake', 'state_dir', 'offline', 'online', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
+  const stateDir = resolve(dir, env.FEATURELAKE_STATE_DIR ?? root.string('state_dir') ?? '../.featurelake');
   const offline = root.object('offline');
-  offline?.rejectUnknown(['path']);
-  const offlinePath = resolve(dir, env.FEATURELAKE_OFFLINE_PATH ?? offline?.string('path') ?? '../.featurelake/offline.duckdb');
+  offline?.rejectUnknown(['buckets']);
+  const buckets = Number(env.FEATURELAKE_OFFLINE_BUCKETS ?? offline?.scalarText('buckets') ?? 16);
+  if (!(Number.isInteger(buckets) && buckets >= 1 && buckets <= 1024)) root.issue('must be a whole number from 1 to 1024', ['offline', 'buckets']);
   const duckdb = readDuckDb(root, env);
-  const online = readOnline(root, dir, offlinePath, env);
+  const online = readOnline(root, dir, stateDir, env);
   const registry = root.object('registry');
   registry?.rejectUnknown(['refresh_seconds']);
   const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
@@ -95,10 +97,10 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     repoDir: dir,
     project,
     lake,
-    offlinePath,
+    offlineBuckets: buckets,
     duckdb,
     online,
-    stateDir: resolve(dir, env.FEATURELAKE_STATE_DIR ?? dirname(offlinePath)),
+    stateDir,
     registryRefreshSeconds: refresh,
     limits,
     monitoring,
@@ -191,7 +193,7 @@ function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation 
   };
 }
 
-function readOnline(root: FieldReader, dir: string, offlinePath: string, env: ConfigEnv): OnlineStoreConfig | undefined {
+function readOnline(root: FieldReader, dir: string, stateDir: string, env: ConfigEnv): OnlineStoreConfig | undefined {
   const online = root.object('online');
   online?.rejectUnknown(['type', 'url', 'path', 'cluster', 'timeout_ms']);
   const type = env.FEATURELAKE_ONLINE_TYPE ?? online?.string('type') ?? 'embedded';
@@ -207,7 +209,7 @@ function readOnline(root: FieldReader, dir: string, offlinePath: string, env: Co
   }
   if (type === 'embedded') {
     const path = env.FEATURELAKE_ONLINE_PATH ?? online?.string('path');
-    return { type, path: path ? resolve(dir, path) : join(dirname(offlinePath), 'online.duckdb') };
+    return { type, path: path ? resolve(dir, path) : join(stateDir, 'online.duckdb') };
   }
   root.issue(`must be embedded or redis, got ${JSON.stringify(type)}`, ['online', 'type']);
   return undefined;

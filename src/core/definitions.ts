@@ -45,6 +45,11 @@ export interface FeatureViewDef {
    * entity's source rows — aggregations and windows by entity); `full` recomputes everything.
    */
   incremental: 'entities' | 'full';
+  /**
+   * How much history before an event its SQL needs (a 7-day window: 7d). Incremental runs then
+   * read the dataset only from the new data's first event time minus this. Absent: all history.
+   */
+  lookbackSeconds?: number | null;
   drift?: DriftOverride;
   description?: string;
 }

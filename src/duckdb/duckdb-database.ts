@@ -1,7 +1,7 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { OfflineStoreLockedError, StateFileReplacedError } from '../common/errors';
+import { StoreLockedError, StateFileReplacedError } from '../common/errors';
 import { readServerFile } from '../common/server-file';
 import { displayPath } from '../config/load-config';
 import { engineError, EngineLimits } from './engine-errors';
@@ -152,7 +152,7 @@ export class DuckDbDatabase {
     const hint = server?.url
       ? `send this request to its HTTP API (${server.url}/docs), or stop it first`
       : 'wait for it to finish, or stop it first';
-    return new OfflineStoreLockedError(`${displayPath(this.options.path)} is held open by ${holder}; ${hint}`, {
+    return new StoreLockedError(`${displayPath(this.options.path)} is held open by ${holder}; ${hint}`, {
       path: this.options.path,
       server: server ?? undefined,
     });

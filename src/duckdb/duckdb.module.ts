@@ -6,8 +6,8 @@ import { Metrics } from '../metrics/metrics';
 import { DuckDbDatabase } from './duckdb-database';
 
 /**
- * The offline DuckDB file, shared by the modules that keep state in it (feature tables, job
- * history): DuckDB allows one writing process per file, and one instance per process.
+ * The offline store's DuckDB: in memory, a local engine over the lake's files (the offline rows
+ * themselves are in the lake, so any process rebuilds what it needs).
  */
 export class OfflineDatabase extends DuckDbDatabase {}
 
@@ -62,5 +62,5 @@ function createDatabase(registration: DuckDbRegistration, config: AppConfig, scr
   });
 }
 
-/** The offline store's file: feature tables, incremental state, job history. */
-export const OfflineDuckDb = DuckDbModule.register({ token: OfflineDatabase, name: 'offline', path: (config) => config.offlinePath });
+/** The offline store's engine. */
+export const OfflineDuckDb = DuckDbModule.register({ token: OfflineDatabase, name: 'offline', path: () => ':memory:' });

@@ -30,8 +30,6 @@ export interface ViewRun {
   newRows: number;
   rowsOffline: number;
   rowsOnline: number;
-  /** Rows that had to be written online, for progress and ETA. */
-  onlineTotal: number;
   note?: string;
   /** Why this view failed (the job's other views still ran). */
   error?: { code: string; message: string };

@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   DomainError,
@@ -20,6 +19,8 @@ import { Metrics } from '../metrics/metrics';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
+import { newJobId } from './lake.job-store';
+import { RunningJobs } from './running-jobs';
 import { MaterializationService } from './materialization.service';
 
 const SAVE_INTERVAL_MS = 1000;
@@ -55,6 +56,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
     private readonly store: JobStore,
     private readonly shutdown: ShutdownSignal,
     metrics: Metrics,
+    private readonly running_: RunningJobs = new RunningJobs(),
   ) {
     this.jobDuration = metrics.histogram('featurelake_job_duration_seconds', 'Materialization jobs by kind and final state', ['kind', 'state']);
     this.rowsWritten = metrics.counter('featurelake_job_rows_written_total', 'Rows materialization jobs wrote, by view and store', ['view', 'store']);
@@ -69,6 +71,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
     }
     this.assertNoOverlap(views);
     const job = newJob({ ...request, views });
+    this.running_.add(job.id);
     await this.persist(job);
     this.active.set(job.id, job);
     let resolve!: (job: Job) => void;
@@ -190,6 +193,7 @@ export class MaterializationJobs implements OnApplicationShutdown {
     await this.persist(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
     this.saves.delete(job.id);
     this.active.delete(job.id);
+    this.running_.delete(job.id);
     this.done.get(job.id)?.resolve(job);
     return job;
   }
@@ -218,11 +222,10 @@ function newJob(request: JobRequest): Job {
     newRows: 0,
     rowsOffline: 0,
     rowsOnline: 0,
-    onlineTotal: 0,
     durationMs: 0,
   }));
   return {
-    id: randomUUID(),
+    id: newJobId(),
     request,
     state: 'queued',
     createdAt: new Date().toISOString(),

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { OfflineDatabase, OfflineDuckDb } from '../duckdb/duckdb.module';
 import { LakeModule } from '../lake/lake.module';
 import { OfflineStoreModule } from '../offline-store/offline-store.module';
 import { OnlineStoreModule } from '../online-store/online-store.module';
 import { RegistryModule } from '../registry/registry.module';
-import { DuckDbJobStore } from './duckdb.job-store';
+import { LakeJobStore } from './lake.job-store';
+import { RunningJobs } from './running-jobs';
+import { DocumentStore } from '../storage/document-store';
+import { ObjectStoreModule } from '../storage/object-store.module';
 import { JobStore } from './job.store';
 import { JobsController } from './jobs.controller';
 import { MaterializationJobs } from './materialization-jobs.service';
@@ -13,12 +15,13 @@ import { MaterializationService } from './materialization.service';
 import { OnlineRecovery } from './online-recovery';
 
 @Module({
-  imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, OfflineDuckDb],
+  imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, ObjectStoreModule],
   providers: [
     MaterializationService,
     MaterializationJobs,
     OnlineRecovery,
-    { provide: JobStore, inject: [OfflineDatabase], useFactory: (db: OfflineDatabase) => new DuckDbJobStore(db) },
+    RunningJobs,
+    { provide: JobStore, inject: [DocumentStore, RunningJobs], useFactory: (documents: DocumentStore, running: RunningJobs) => new LakeJobStore(documents, (id) => running.has(id)) },
   ],
   controllers: [MaterializationController, JobsController],
   exports: [MaterializationJobs, OnlineRecovery],

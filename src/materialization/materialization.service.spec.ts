@@ -5,10 +5,9 @@ import { InMemoryJobStore } from '../../test/support/fake-jobs';
 import { InMemoryOnlineStore } from '../../test/support/fakes';
 import { ResolvedView } from '../core/catalog';
 import { OnlineRecord } from '../core/online-record';
-import { Micros } from '../core/timestamp';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
-import { IncrementalSource, OfflineStore, PendingBatch, RunControl, ViewState } from '../offline-store/offline-store';
+import { BucketRequest, BucketRun, OfflineStore, PendingBatch, RunControl, SourceSnapshot, ViewState } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { Metrics } from '../metrics/metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
@@ -17,45 +16,55 @@ import { AppConfig } from '../config/app-config';
 import { defaultLimits } from '../config/config-limits';
 import { ShutdownSignal } from '../common/shutdown-signal';
 
-/** Offline store double: records calls, keeps per-view state and a pending count. */
+/** Offline store double: records calls, keeps per-view state and pending entities per bucket. */
 class FakeOfflineStore {
   calls: string[] = [];
+  compactions: string[] = [];
   states = new Map<string, ViewState>();
+  pending = new Map<string, Set<string>>();
+  consumed = new Map<string, number>();
   gate?: Promise<void>;
-  failOnline = false;
+  buckets = 1;
 
-  async materializeWindow(view: ResolvedView, _s: unknown, start: Micros, end: Micros, control?: RunControl) {
-    this.calls.push(`window ${view.def.name} ${start}..${end}`);
+  async materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<BucketRun> {
+    const key = `${view.def.name}/${bucket}`;
+    const fresh = source.files.filter((f) => f.addedInSnapshot > (this.consumed.get(key) ?? 0));
+    if (request.kind === 'incremental' && fresh.length === 0 && this.state(view).watermark === request.end) return { rowsWritten: 0, newRows: 0, note: 'up to date' };
+    this.calls.push(request.kind === 'window' ? `window ${key} ${request.start}..${request.end}` : `incremental ${key} snapshot ${source.snapshotId} new ${fresh.length} to ${request.end} (${request.mode})`);
     await this.wait(control);
-    this.state(view).pendingOnline = 2;
-    return { rowsWritten: 5 };
+    this.consumed.set(key, source.snapshotId);
+    if (request.kind === 'incremental') Object.assign(this.state(view), { consumedSnapshot: source.snapshotId, watermark: request.end });
+    this.markPending(view, bucket);
+    return { rowsWritten: 5, newRows: fresh.reduce((n, f) => n + f.rows, 0) };
   }
-  async materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: string, control?: RunControl) {
-    this.calls.push(`incremental ${view.def.name} snapshot ${source.snapshotId} new ${source.newFiles.length} to ${end} (${mode})`);
-    await this.wait(control);
-    Object.assign(this.state(view), { consumedSnapshot: source.snapshotId, watermark: end, pendingOnline: 2 });
-    return { rowsWritten: 7 };
+  async viewState(view: ResolvedView): Promise<ViewState> {
+    const pendingBuckets = [...this.pending.entries()].filter(([k, v]) => k.startsWith(`${view.def.name}/`) && v.size > 0).length;
+    return { ...this.state(view), pendingBuckets };
   }
-  async viewState(view: ResolvedView) {
-    return { ...this.state(view) };
-  }
-  async *pendingOnline(view: ResolvedView): AsyncIterable<PendingBatch> {
+  async *pendingOnline(view: ResolvedView, bucket: number): AsyncIterable<PendingBatch> {
     const values = view.def.features.map(() => null);
-    const keys = ['1', '2'].slice(0, this.state(view).pendingOnline);
-    for (const key of keys) {
+    const pending = this.pending.get(`${view.def.name}/${bucket}`) ?? new Set<string>();
+    for (const key of [...pending]) {
       const records: OnlineRecord[] = [{ entityKey: key, eventTimestamp: 1n, createdTimestamp: null, values }];
-      yield { records, ack: async () => void (this.state(view).pendingOnline -= 1) };
+      yield { records, ack: async () => void pending.delete(key) };
     }
+  }
+  async compactBucket(view: ResolvedView, bucket: number) {
+    this.compactions.push(`${view.def.name}/${bucket}`);
+    return false;
   }
   async markAllPending(view: ResolvedView) {
     this.calls.push(`all pending ${view.def.name}`);
-    this.state(view).pendingOnline = 2;
+    for (let b = 0; b < this.buckets; b++) this.markPending(view, b);
   }
   async recordOnlineEpoch(view: ResolvedView, epoch: number) {
     this.state(view).onlineEpoch = epoch;
   }
+  private markPending(view: ResolvedView, bucket: number) {
+    this.pending.set(`${view.def.name}/${bucket}`, new Set([`${bucket}:1`, `${bucket}:2`]));
+  }
   private state(view: ResolvedView): ViewState {
-    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { consumedSnapshot: null, watermark: null, pendingOnline: 0, onlineEpoch: null });
+    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { buckets: this.buckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null });
     return this.states.get(view.def.name)!;
   }
   private async wait(control?: RunControl) {
@@ -68,7 +77,7 @@ function snapshot(id: number): DatasetSnapshot {
   return {
     snapshotId: id,
     rowCount: 30,
-    files: Array.from({ length: id }, (_, i) => ({ key: `f${i + 1}`, rows: 10, addedInSnapshot: i + 1 })),
+    files: Array.from({ length: id }, (_, i) => ({ key: `f${i + 1}`, rows: 10, addedInSnapshot: i + 1, minTimestamp: null, maxTimestamp: null })),
   } as unknown as DatasetSnapshot;
 }
 
@@ -97,17 +106,26 @@ describe('materialization jobs (fake stores)', () => {
     expect(job.state).toBe('queued');
     const done = await jobs.wait(job.id);
     expect(done.state).toBe('succeeded');
-    expect(offline.calls).toEqual(['window driver_stats 10..20']);
+    expect(offline.calls).toEqual(['window driver_stats/0 10..20']);
     expect(online.writes.map((w) => w.length)).toEqual([1, 1]);
-    expect(done.views[0]).toMatchObject({ view: 'driver_stats', state: 'done', sourceSnapshot: 1, rowsOffline: 5, rowsOnline: 2, onlineTotal: 2 });
+    expect(done.views[0]).toMatchObject({ view: 'driver_stats', state: 'done', sourceSnapshot: 1, rowsOffline: 5, rowsOnline: 2 });
     expect((await store.get(job.id))?.state).toBe('succeeded');
+  });
+
+  it('runs a view bucket by bucket: each recomputed, written online and offered compaction before the next', async () => {
+    offline.buckets = 3;
+    const done = await jobs.wait((await jobs.submit({ kind: 'materialize', start: 10n, end: 20n, views: ['driver_stats'] })).id);
+    expect(offline.calls).toEqual([0, 1, 2].map((b) => `window driver_stats/${b} 10..20`));
+    expect(offline.compactions).toEqual([0, 1, 2].map((b) => `driver_stats/${b}`));
+    expect(done.views[0]).toMatchObject({ state: 'done', rowsOffline: 15, rowsOnline: 6 });
+    expect(await offline.viewState(catalog.view('driver_stats'))).toMatchObject({ pendingBuckets: 0, onlineEpoch: 1 });
   });
 
   it('feeds incremental runs the files added since the snapshot each view consumed', async () => {
     await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 20n, views: ['zone_stats'] })).id);
     latest = snapshot(3);
     const second = await jobs.wait((await jobs.submit({ kind: 'materialize-incremental', end: 30n, views: ['zone_stats'] })).id);
-    expect(offline.calls).toEqual(['incremental zone_stats snapshot 1 new 1 to 20 (entities)', 'incremental zone_stats snapshot 3 new 2 to 30 (entities)']);
+    expect(offline.calls).toEqual(['incremental zone_stats/0 snapshot 1 new 1 to 20 (entities)', 'incremental zone_stats/0 snapshot 3 new 2 to 30 (entities)']);
     expect(second.views[0]).toMatchObject({ start: 20n, newRows: 20 });
   });
 
@@ -152,7 +170,7 @@ describe('materialization jobs (fake stores)', () => {
     expect((await cancelling).state).toBe('cancelled');
     expect(online.writes).toEqual([]);
     await expect(jobs.cancel(running.id)).rejects.toMatchObject({ code: 'JOB_FINISHED' });
-    expect(offline.calls).toEqual(['window driver_stats 1..2']);
+    expect(offline.calls).toEqual(['window driver_stats/0 1..2']);
   });
 
   it('records a failure with its code, and rethrows it to whoever waits', async () => {
@@ -165,10 +183,10 @@ describe('materialization jobs (fake stores)', () => {
   });
 
   it('keeps a failing view from stopping the others: the job ends partial, each view with its own state and error', async () => {
-    const window = offline.materializeWindow.bind(offline);
-    offline.materializeWindow = async (view, ...rest) => {
+    const materialize = offline.materializeBucket.bind(offline);
+    offline.materializeBucket = async (view, ...rest) => {
       if (view.def.name === 'driver_stats') throw new FeatureViewSqlError('feature view driver_stats: its sql fails: no such column', { view: 'driver_stats' });
-      return window(view, ...rest);
+      return materialize(view, ...rest);
     };
     const job = await jobs.submit({ kind: 'materialize', start: 1n, end: 2n });
     await expect(jobs.wait(job.id)).rejects.toMatchObject({ code: 'MATERIALIZATION_PARTIAL', details: { failed_views: { driver_stats: { code: 'FEATURE_VIEW_SQL_INVALID' } } } });
@@ -212,7 +230,7 @@ describe('materialization jobs (fake stores)', () => {
     await jobs.wait((await jobs.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] })).id);
     online.epochs.clear();
     const restore = await jobs.wait((await jobs.submit({ kind: 'online-restore', end: 3n, views: ['driver_stats'] })).id);
-    expect(offline.calls).toEqual(['window driver_stats 1..2', 'all pending driver_stats']);
+    expect(offline.calls).toEqual(['window driver_stats/0 1..2', 'all pending driver_stats']);
     expect(restore.views[0]).toMatchObject({ state: 'done', rowsOnline: 2, rowsOffline: 0 });
   });
 

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, JobCancelledError, MaterializationPartialError } from '../common/errors';
+import { DomainError, JobCancelledError, MaterializationPartialError, StoreLockedError } from '../common/errors';
 import { stopReason } from '../common/work-control';
 import { stoppedError } from '../duckdb/progress';
 import { FeatureCatalog, ResolvedView } from '../core/catalog';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
-import { OfflineStore, RunControl } from '../offline-store/offline-store';
+import { BucketRequest, OfflineStore, RunControl, SourceSnapshot } from '../offline-store/offline-store';
+import { parseTimestamp } from '../core/timestamp';
 import { OnlineStore } from '../online-store/online-store';
 import { Job, ViewRun } from './job';
 import { Metrics } from '../metrics/metrics';
@@ -38,7 +39,7 @@ export class MaterializationService {
    * Runs the job's views in turn. A view that fails is marked failed with its error and the
    * others still run; then the job fails with MATERIALIZATION_PARTIAL (some succeeded) or the
    * view's own error (all failed). Work stopped by `signal` (cancelled, over its time budget,
-   * shutting down) ends the whole job at once.
+   * shutting down), or a store another process holds, ends the whole job at once.
    */
   async execute(job: Job, catalog: FeatureCatalog, signal: AbortSignal, onUpdate: () => void): Promise<void> {
     const failures: { view: string; error: unknown }[] = [];
@@ -56,7 +57,7 @@ export class MaterializationService {
         });
         run.state = run.state === 'running' ? 'done' : run.state;
       } catch (error) {
-        if (signal.aborted || error instanceof JobCancelledError) {
+        if (signal.aborted || error instanceof JobCancelledError || error instanceof StoreLockedError) {
           run.state = error instanceof JobCancelledError ? 'cancelled' : 'failed';
           throw error;
         }
@@ -80,59 +81,76 @@ export class MaterializationService {
   }
 
   private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
-    if (job.request.kind === 'online-restore') {
-      if (view.def.online) await this.writeOnline(job, run, view, project, signal, progress);
-      return;
+    const plan = await this.prepareView(job, run, view, project);
+    if (!plan) return;
+    for (let bucket = 0; bucket < plan.buckets; bucket++) {
+      if (signal.aborted) throw stoppedError(signal);
+      job.progress.phase = 'offline';
+      const outcome = await this.runBucket(view, plan, bucket, project, this.control(job, signal, (f) => progress((bucket + f) / plan.buckets)));
+      addOutcome(run, outcome);
+      progress((bucket + 1) / plan.buckets);
     }
-    const snapshot = await this.datasets.snapshot(view.dataset.name);
-    if (!snapshot) {
-      run.state = 'skipped';
-      run.note = 'the source dataset has no data yet';
-      return;
-    }
-    run.sourceSnapshot = snapshot.snapshotId;
-    run.sourceRows = snapshot.rowCount;
-    const offlineStarted = Date.now();
-    const control: RunControl = {
-      signal,
-      onProgress: ({ fraction, rowsProcessed }) => {
-        const seconds = (Date.now() - offlineStarted) / 1000;
-        job.progress.rowsPerSecond = seconds > 0 ? rowsProcessed / seconds : null;
-        job.progress.etaSeconds = fraction && fraction > 0 ? (seconds * (1 - fraction)) / fraction : null;
-        progress(0.5 * (fraction ?? 0));
-      },
-    };
-    if (job.request.kind === 'materialize') {
-      const files = await this.datasets.localFiles(snapshot);
-      run.newRows = snapshot.rowCount;
-      run.rowsOffline = (await this.offline.materializeWindow(view, { dataset: view.dataset, files }, run.start!, run.end, control)).rowsWritten;
-    } else {
-      await this.incremental(run, view, snapshot, control);
-    }
-    progress(0.5);
-    if (view.def.online) await this.writeOnline(job, run, view, project, signal, progress);
+    if (run.rowsOffline === 0 && run.rowsOnline === 0 && plan.allUpToDate) run.note ??= UP_TO_DATE;
+    await this.finishView(run, view, plan, project, signal);
   }
 
   /**
-   * The online phase, guarded by the view's epoch marker. A store whose marker is missing or
-   * older than the offline store's record lost data (Redis restarted empty, say): the whole view
-   * is rewritten from the offline table, and a metric and a log line say so. The marker is
-   * checked again after writing, so a loss during this run is caught too; then the next epoch
-   * is written online first and recorded offline second (a crash between leaves the online
-   * marker ahead, which reads as intact).
+   * Before a view's buckets run: the source snapshot they all read, and the online store's
+   * marker checked — a store whose marker is missing or older than the offline record lost
+   * data (Redis restarted empty, say), so every entity of the view is marked pending and its
+   * whole online table is written again, and a metric and a log line say so. Null when the
+   * source has no data yet (the view is skipped).
    */
-  private async writeOnline(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
-    const expected = (await this.offline.viewState(view)).onlineEpoch;
-    const stored = await this.online.readEpoch(project, view);
+  async prepareView(job: Job, run: ViewRun, view: ResolvedView, project: string): Promise<ViewPlan | null> {
+    const state = await this.offline.viewState(view);
+    const plan: ViewPlan = { buckets: state.buckets, source: null, request: requestOf(job, run, view), expectedEpoch: state.onlineEpoch, storedEpoch: null, allUpToDate: true };
+    if (job.request.kind !== 'online-restore') {
+      const snapshot = await this.datasets.snapshot(view.dataset.name);
+      if (!snapshot) {
+        run.state = 'skipped';
+        run.note = 'the source dataset has no data yet';
+        return null;
+      }
+      run.sourceSnapshot = snapshot.snapshotId;
+      run.sourceRows = snapshot.rowCount;
+      if (job.request.kind === 'materialize-incremental') run.start = state.watermark;
+      plan.source = await this.sourceOf(view, snapshot);
+    }
+    if (!view.def.online) return plan;
+    plan.storedEpoch = await this.online.readEpoch(project, view);
+    const { expectedEpoch: expected, storedEpoch: stored } = plan;
     if (expected !== null && (stored === null || stored < expected)) await this.restore(run, view, stored === null ? 'it has no marker for it' : `its marker is ${stored}, not ${expected}`);
+    // Written before any record, so that a loss while this run writes shows at its end.
     if (stored === null) await this.online.writeEpoch(project, view, expected ?? 0);
-    await this.pushPending(job, run, view, project, signal, progress);
+    return plan;
+  }
+
+  /** One bucket: its rows recomputed and committed to the lake, its pending entities written online, then compacted when due. */
+  async runBucket(view: ResolvedView, plan: ViewPlan, bucket: number, project: string, control: RunControl): Promise<BucketOutcome> {
+    const outcome: BucketOutcome = { rowsOffline: 0, rowsOnline: 0, newRows: 0, upToDate: true };
+    if (plan.source) {
+      const run = await this.offline.materializeBucket(view, bucket, plan.source, plan.request, control);
+      Object.assign(outcome, { rowsOffline: run.rowsWritten, newRows: run.newRows, upToDate: run.note !== undefined });
+      if (!outcome.upToDate) plan.allUpToDate = false;
+    }
+    if (view.def.online) outcome.rowsOnline = await this.pushPending(view, bucket, project, control.signal);
+    await this.offline.compactBucket(view, bucket);
+    return outcome;
+  }
+
+  /**
+   * After every bucket: the marker is read again, so that a loss while this run wrote is caught
+   * (and the view written again); then the next epoch goes online first and offline second (a
+   * crash between leaves the online marker ahead, which reads as intact).
+   */
+  async finishView(run: ViewRun, view: ResolvedView, plan: ViewPlan, project: string, signal?: AbortSignal): Promise<void> {
+    if (!view.def.online) return;
     if ((await this.online.readEpoch(project, view)) === null) {
       await this.restore(run, view, 'its marker disappeared while this run wrote');
-      await this.online.writeEpoch(project, view, expected ?? 0);
-      await this.pushPending(job, run, view, project, signal, progress);
+      await this.online.writeEpoch(project, view, plan.expectedEpoch ?? 0);
+      for (let bucket = 0; bucket < plan.buckets; bucket++) run.rowsOnline += await this.pushPending(view, bucket, project, signal);
     }
-    const next = Math.max(expected ?? 0, stored ?? 0) + 1;
+    const next = Math.max(plan.expectedEpoch ?? 0, plan.storedEpoch ?? 0) + 1;
     await this.online.writeEpoch(project, view, next);
     await this.offline.recordOnlineEpoch(view, next);
   }
@@ -144,49 +162,86 @@ export class MaterializationService {
     run.note = `the online store had lost this view (${why}); every entity was written again from the offline table`;
   }
 
-  private async incremental(run: ViewRun, view: ResolvedView, snapshot: DatasetSnapshot, control: RunControl): Promise<void> {
-    const state = await this.offline.viewState(view);
-    run.start = state.watermark;
-    const unseen = snapshot.files.filter((f) => f.addedInSnapshot > (state.consumedSnapshot ?? 0));
-    run.newRows = unseen.reduce((n, f) => n + f.rows, 0);
-    if (state.consumedSnapshot === snapshot.snapshotId && state.watermark !== null && state.watermark >= run.end) {
-      run.note = 'up to date: no new data in the lake and nothing newer than the last run to add';
-      return;
-    }
-    const newFiles = await Promise.all(unseen.map((f) => this.datasets.localPath(f.key)));
-    const files = await this.datasets.localFiles(snapshot);
-    const source = { dataset: view.dataset, files, newFiles, snapshotId: snapshot.snapshotId };
-    run.rowsOffline = (await this.offline.materializeIncremental(view, source, run.end, view.def.incremental, control)).rowsWritten;
+  /** The snapshot's files as the offline store reads them: local paths (a cache for S3) with their manifest entries. */
+  private async sourceOf(view: ResolvedView, snapshot: DatasetSnapshot): Promise<SourceSnapshot> {
+    const paths = await this.datasets.localFiles(snapshot);
+    const files = snapshot.files.map((f, i) => ({
+      path: paths[i],
+      rows: f.rows,
+      addedInSnapshot: f.addedInSnapshot,
+      minTs: f.minTimestamp === null ? null : parseTimestamp(f.minTimestamp),
+      maxTs: f.maxTimestamp === null ? null : parseTimestamp(f.maxTimestamp),
+    }));
+    return { dataset: view.dataset, snapshotId: snapshot.snapshotId, files };
+  }
+
+  /** Progress of a bucket's engine work (0…1 within the bucket), and the job's signal. */
+  private control(job: Job, signal: AbortSignal, progress: (fraction: number) => void): RunControl {
+    const started = Date.now();
+    return {
+      signal,
+      onProgress: ({ fraction, rowsProcessed }) => {
+        const seconds = (Date.now() - started) / 1000;
+        job.progress.rowsPerSecond = seconds > 0 ? rowsProcessed / seconds : null;
+        job.progress.etaSeconds = fraction && fraction > 0 ? (seconds * (1 - fraction)) / fraction : null;
+        progress(0.5 * (fraction ?? 0));
+      },
+    };
   }
 
   /**
-   * Writes the newest row of every pending entity online. Up to WRITES_IN_FLIGHT batches are
-   * written while the next is read from DuckDB (memory stays bounded by that many batches);
-   * each batch is acknowledged only once it and every batch before it are written.
+   * Writes the newest row of every pending entity of a bucket online. Up to WRITES_IN_FLIGHT
+   * batches are written while the next is read from DuckDB (memory stays bounded by that many
+   * batches); each batch is acknowledged only once it and every batch before it are written.
    */
-  private async pushPending(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
-    run.onlineTotal = (await this.offline.viewState(view)).pendingOnline;
-    job.progress.phase = 'online';
-    const started = Date.now();
+  private async pushPending(view: ResolvedView, bucket: number, project: string, signal?: AbortSignal): Promise<number> {
+    let written = 0;
     const inFlight = new Set<Promise<void>>();
     let acknowledged: Promise<void> = Promise.resolve();
-    for await (const batch of this.offline.pendingOnline(view, ONLINE_BATCH)) {
-      if (signal.aborted) throw stopReason(signal) ?? new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
-      const written: Promise<void> = this.online.write(project, view, batch.records).then(() => {
-        run.rowsOnline += batch.records.length;
-        const seconds = (Date.now() - started) / 1000;
-        job.progress.rowsPerSecond = seconds > 0 ? run.rowsOnline / seconds : null;
-        job.progress.etaSeconds = job.progress.rowsPerSecond ? (run.onlineTotal - run.rowsOnline) / job.progress.rowsPerSecond : null;
-        progress(0.5 + 0.5 * (run.onlineTotal ? Math.min(1, run.rowsOnline / run.onlineTotal) : 1));
-      });
-      acknowledged = Promise.all([acknowledged, written]).then(() => batch.ack());
+    for await (const batch of this.offline.pendingOnline(view, bucket, ONLINE_BATCH)) {
+      if (signal?.aborted) throw stopReason(signal) ?? new JobCancelledError('cancelled; the entities not yet written online stay pending for the next run');
+      const write: Promise<void> = this.online.write(project, view, batch.records).then(() => void (written += batch.records.length));
+      acknowledged = Promise.all([acknowledged, write]).then(() => batch.ack());
       acknowledged.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
-      inFlight.add(written);
-      void written.finally(() => inFlight.delete(written)).catch(() => undefined);
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write)).catch(() => undefined);
       if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
     }
     await acknowledged;
+    return written;
   }
+}
+
+const UP_TO_DATE = 'up to date: no new data in the lake and nothing newer than the last run to add';
+
+/** What a view's buckets share in one job: the source they read, what they recompute, the online epochs. */
+export interface ViewPlan {
+  buckets: number;
+  /** null for an online-restore (no lake data is read). */
+  source: SourceSnapshot | null;
+  request: BucketRequest;
+  expectedEpoch: number | null;
+  storedEpoch: number | null;
+  /** Every bucket found nothing to do (the run is "up to date"). */
+  allUpToDate: boolean;
+}
+
+export interface BucketOutcome {
+  rowsOffline: number;
+  rowsOnline: number;
+  newRows: number;
+  upToDate: boolean;
+}
+
+function requestOf(job: Job, run: ViewRun, view: ResolvedView): BucketRequest {
+  if (job.request.kind === 'materialize') return { kind: 'window', start: run.start!, end: run.end };
+  return { kind: 'incremental', end: run.end, mode: view.def.incremental };
+}
+
+function addOutcome(run: ViewRun, outcome: BucketOutcome): void {
+  run.rowsOffline += outcome.rowsOffline;
+  run.rowsOnline += outcome.rowsOnline;
+  run.newRows = Math.max(run.newRows, outcome.newRows);
 }
 
 function describeError(error: unknown): { code: string; message: string } {

@@ -1,31 +1,39 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_TIMESTAMP } from '../core/definitions';
 import { quoteLiteral } from '../duckdb/sql-text';
-import { exposeDataset } from './duckdb-materialize';
+import { exposeDataset } from './bucket-work';
 import { loadSpine } from './duckdb-spine';
-import { assertMaterialized, checkViewColumns, uniqueEventTimes } from './duckdb-views';
-import { sourceRowsSql, tableName } from './offline-sql';
+import { sourceRowsSql } from './offline-sql';
 import { HistoricalQuery, OutputFormat, ResultFile } from './offline-store';
 import { JoinedView, pointInTimeSql } from './point-in-time-sql';
+import { checkViewColumns } from './view-columns';
+
+/** A view's current rows as SQL (over its lake files), and whether (keys, event time) may repeat in them. */
+export interface ViewRelation {
+  sql: string;
+  dedup: boolean;
+}
 
 /**
- * Each selected view's rows as a relation: its offline table (the current state), or, for a
- * reproducible build, a temp table recomputed from the given lake files with the view's SQL.
+ * Each selected view's rows as a relation: its offline rows in the lake (`relations`, a temp
+ * view over its files), or, for a reproducible build, a temp table recomputed from the given
+ * lake files with the view's SQL.
  */
-export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery): Promise<JoinedView[]> {
+export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery, relations: Map<string, ViewRelation>): Promise<JoinedView[]> {
   const source = query.features ?? { kind: 'offline' };
   const selected = query.selection.views;
-  if (source.kind === 'offline') {
-    await assertMaterialized(c, selected.map((v) => v.view));
-    const joined: JoinedView[] = [];
-    for (const { view, features } of selected) joined.push({ view, features, table: tableName(view), dedup: !(await uniqueEventTimes(c, view)) });
-    return joined;
-  }
   const joined: JoinedView[] = [];
   for (const [i, { view, features }] of selected.entries()) {
+    if (source.kind === 'offline') {
+      const relation = relations.get(view.def.name);
+      if (!relation) throw new Error(`no offline rows given for feature view ${view.def.name}`);
+      await c.run(`CREATE OR REPLACE TEMP VIEW ov_${i} AS ${relation.sql}`);
+      joined.push({ view, features, table: `ov_${i}`, dedup: relation.dedup });
+      continue;
+    }
     const data = source.sources.get(view.def.name);
     if (!data) throw new Error(`no lake files given for feature view ${view.def.name}`);
-    await exposeDataset(c, data.dataset.name, data.files);
+    await exposeDataset(c, view, data.files, null);
     const hasCreated = await checkViewColumns(c, view);
     await c.run(`CREATE OR REPLACE TEMP TABLE fv_${i} AS SELECT * FROM (${sourceRowsSql(view, hasCreated)}) WHERE ${EVENT_TIMESTAMP} IS NOT NULL`);
     joined.push({ view, features, table: `temp.fv_${i}`, dedup: true });
@@ -34,8 +42,8 @@ export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery):
 }
 
 /** Spine, views and the join: the SQL of a historical query, with the spine loaded. */
-export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean): Promise<string> {
-  const views = await prepareViews(c, query);
+export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean, relations: Map<string, ViewRelation>): Promise<string> {
+  const views = await prepareViews(c, query, relations);
   const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
   return pointInTimeSql({ spineColumns, views, columns: query.selection.columns, withMatchTimestamps, createdBeforeEvent: query.createdBeforeEvent ?? false });
 }

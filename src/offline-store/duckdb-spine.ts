@@ -7,7 +7,7 @@ import { Micros, parseTimestamp } from '../core/timestamp';
 import { duckDbType } from '../core/value-types';
 import { quoteLiteral, quoteName, quotePathList } from '../duckdb/sql-text';
 import { duckDbTypeOf, timestampParam, toDuckDb } from '../duckdb/values';
-import { firstLine } from './duckdb-views';
+import { firstLine } from './view-columns';
 import { RowFilter, Spine } from './offline-store';
 import { JoinedView, ROW_ID, SPINE } from './point-in-time-sql';
 

@@ -1,12 +1,23 @@
 import { Module } from '@nestjs/common';
+import { TempFiles } from '../common/temp-files';
+import { AppConfig } from '../config/app-config';
 import { OfflineDatabase, OfflineDuckDb } from '../duckdb/duckdb.module';
-import { DuckDbOfflineStore } from './duckdb.offline-store';
+import { ObjectStore } from '../storage/object-store';
+import { ObjectStoreModule } from '../storage/object-store.module';
+import { LakeOfflineStore } from './lake.offline-store';
 import { OfflineStore } from './offline-store';
+import { ViewOutputs } from './view-outputs';
 
-/** The DuckDB offline store; its file is opened on first use (see DuckDbDatabase). */
+/** The offline store: feature views' rows in the lake, bucketed, read and written with this process's DuckDB. */
 @Module({
-  imports: [OfflineDuckDb],
-  providers: [{ provide: OfflineStore, inject: [OfflineDatabase], useFactory: (db: OfflineDatabase) => new DuckDbOfflineStore(db) }],
+  imports: [OfflineDuckDb, ObjectStoreModule],
+  providers: [
+    {
+      provide: OfflineStore,
+      inject: [OfflineDatabase, ObjectStore, TempFiles, AppConfig],
+      useFactory: (db: OfflineDatabase, store: ObjectStore, temp: TempFiles, config: AppConfig) => new LakeOfflineStore(db, store, new ViewOutputs(store, config.offlineBuckets), temp),
+    },
+  ],
   exports: [OfflineStore],
 })
 export class OfflineStoreModule {}

@@ -84,22 +84,30 @@ export type OutputFormat = 'parquet' | 'csv' | 'json';
 export type { EngineProgress, RunControl } from '../duckdb/progress';
 import type { RunControl } from '../duckdb/progress';
 
-/** A dataset snapshot as incremental materialization sees it: all files, and those it has not consumed. */
-export interface IncrementalSource extends SourceData {
+/** A dataset snapshot as materialization reads it: every file, with what its manifest entry says. */
+export interface SourceSnapshot {
+  dataset: DatasetDef;
   snapshotId: number;
-  newFiles: string[];
+  files: SourceFile[];
 }
+export type { SourceFile } from './bucket-work';
+import type { SourceFile } from './bucket-work';
 
-/** How an incremental run finds the rows that new data changes (feature view `incremental:`). */
+/** How incremental materialization finds the rows that new data changes (feature view `incremental:`). */
 export type IncrementalMode = 'entities' | 'full';
 
+/** What a bucket task recomputes: a window of event time, or what the lake added since the bucket's last run. */
+export type BucketRequest = { kind: 'window'; start: Micros; end: Micros } | { kind: 'incremental'; end: Micros; mode: IncrementalMode };
+
 export interface ViewState {
-  /** The dataset snapshot whose files are all reflected in the view's table (null: none yet). */
+  /** Hash buckets of the view's offline rows (the configured default until its first write). */
+  buckets: number;
+  /** The oldest dataset snapshot consumed by every bucket (null: a bucket has none yet). */
   consumedSnapshot: number | null;
-  /** The end of the event-time range the table is complete for, as of that snapshot. */
+  /** The event time every bucket is complete up to (null: none yet). */
   watermark: Micros | null;
-  /** Entities whose newest row has not been written online yet. */
-  pendingOnline: number;
+  /** Buckets whose newest rows are not all written online yet. */
+  pendingBuckets: number;
   /**
    * The online store's epoch for this view after the last run that wrote it (null: never). The
    * online store keeps the same number as its marker; a store that answers less, or nothing,
@@ -108,8 +116,11 @@ export interface ViewState {
   onlineEpoch: number | null;
 }
 
-export interface OfflineRun {
+export interface BucketRun {
   rowsWritten: number;
+  /** Source rows of files the bucket had not consumed. */
+  newRows: number;
+  note?: string;
 }
 
 /**
@@ -122,44 +133,42 @@ export interface PendingBatch {
 }
 
 /**
- * Feature views' rows over time, derived from the lake; the source of training sets and of
- * what materialization pushes online. Timestamps are UTC microseconds; windows are inclusive
- * at both ends, like Feast's.
+ * Feature views' rows over time, derived from the lake and kept in it (Parquet files per hash
+ * bucket of the entity key, view-manifest.ts), so that any process can read and write them; the
+ * source of training sets and of what materialization pushes online. Timestamps are UTC
+ * microseconds; windows are inclusive at both ends, like Feast's.
  *
- * Invariant kept by every write: an entity whose stored rows change is marked pending in the
- * same transaction, and stays pending until its newest row has been written online (`ack`), so
- * a run that fails or is killed between the two stores leaves work that the next run finishes.
+ * Invariant kept by every write: entities whose rows change are marked pending in the same
+ * commit, and stay pending until their newest row has been written online (`ack`), so a task
+ * that fails or is killed between the stores leaves work that the next run finishes.
  */
 export abstract class OfflineStore {
-  /**
-   * Recomputes the view's rows with event time in [start, end] from `source` (all of its files)
-   * and replaces the stored rows of that window, in one transaction. Does not move the view's
-   * consumed snapshot or watermark. Throws FEATURE_VIEW_SQL_INVALID when the SQL does not return
-   * the keys, event_timestamp and features; MATERIALIZATION_FAILED when the data does not fit the
-   * declared types; JOB_CANCELLED when `control.signal` aborts (nothing is changed then).
-   */
-  abstract materializeWindow(view: ResolvedView, source: SourceData, start: Micros, end: Micros, control?: RunControl): Promise<OfflineRun>;
-
-  /**
-   * Brings the view up to `source.snapshotId` and event time `end`, in one transaction: rows of
-   * entities that the new files touch are recomputed from all files (mode `entities`; every row
-   * with mode `full` or on the first run), as are all rows newer than the previous watermark.
-   * Late data — events older than the last run — is therefore included. Records the snapshot as
-   * consumed and the watermark as max(previous, end). Errors as materializeWindow.
-   */
-  abstract materializeIncremental(view: ResolvedView, source: IncrementalSource, end: Micros, mode: IncrementalMode, control?: RunControl): Promise<OfflineRun>;
-
-  /** The view's incremental state (all null/0 for a view whose table has another shape or none). */
+  /** The view's state across its buckets. */
   abstract viewState(view: ResolvedView): Promise<ViewState>;
+
+  /**
+   * Recomputes one bucket of the view from `source` and commits it: a window (materialize
+   * START END: the rows with event time in it are replaced), or incrementally — what the lake
+   * added since the bucket's last run (late events included; a view with `lookback` reads only
+   * from the new data's first event time minus the lookback), plus every row newer than the
+   * bucket's watermark. Throws FEATURE_VIEW_SQL_INVALID when the SQL does not return the keys,
+   * event_timestamp and features; MATERIALIZATION_FAILED when the data does not fit the
+   * declared types; COMMIT_CONFLICT when the bucket changed under the task; the signal's reason
+   * when `control.signal` stops it. Nothing is visible of a task that did not commit.
+   */
+  abstract materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<BucketRun>;
+
+  /** The newest row of each pending entity of a bucket, in batches of at most `batchSize`. */
+  abstract pendingOnline(view: ResolvedView, bucket: number, batchSize: number): AsyncIterable<PendingBatch>;
+
+  /** Rewrites a bucket whose files have piled up as one file with the same rows (when nothing is pending online); true when it did. */
+  abstract compactBucket(view: ResolvedView, bucket: number): Promise<boolean>;
 
   /** Marks every entity of the view pending, so the next online phase rewrites its whole online table. */
   abstract markAllPending(view: ResolvedView): Promise<void>;
 
   /** Records the epoch the online store now holds for the view (see ViewState.onlineEpoch). */
   abstract recordOnlineEpoch(view: ResolvedView, epoch: number): Promise<void>;
-
-  /** The newest stored row of each pending entity, in batches of at most `batchSize`. */
-  abstract pendingOnline(view: ResolvedView, batchSize: number): AsyncIterable<PendingBatch>;
 
   /**
    * Point-in-time join with Feast's semantics: for each spine row and view, the latest row with

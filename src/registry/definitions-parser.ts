@@ -107,7 +107,7 @@ function readDataset(at: FieldReader): DatasetDef | undefined {
 }
 
 function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
-  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'drift', 'description']);
+  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'lookback', 'drift', 'description']);
   const name = readName(at);
   const entities = at.stringList('entities', true);
   if (entities?.length === 0) at.issue('must name at least one entity', 'entities');
@@ -124,6 +124,7 @@ function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
     features,
     online: at.boolean('online', true),
     incremental: readIncremental(at),
+    ...readLookback(at),
     drift: readDrift(at),
     description: at.string('description'),
   };
@@ -149,6 +150,18 @@ function readIncremental(at: FieldReader): 'entities' | 'full' {
     return 'entities';
   }
   return mode;
+}
+
+/** `lookback: 7d`: how much history before an event the view's SQL needs; absent: all of it. */
+function readLookback(at: FieldReader): { lookbackSeconds?: number } {
+  const text = at.scalarText('lookback');
+  if (text === undefined) return {};
+  const seconds = parseDurationSeconds(text);
+  if (seconds === null) {
+    at.issue(`invalid duration ${JSON.stringify(text)} (use a whole number followed by s, m, h, d or w, e.g. 7d)`, 'lookback');
+    return {};
+  }
+  return { lookbackSeconds: seconds };
 }
 
 /** `ttl: 2d`; absent or `0` means the values never expire. undefined signals an invalid value. */

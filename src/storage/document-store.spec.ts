@@ -18,4 +18,22 @@ describe('DocumentStore', () => {
     expect(await documents.get('a/x.json')).toEqual({ n: 1 });
     expect(await documents.keys('a/')).toEqual(['a/x.json']);
   });
+
+  it('reads a document again when a read races its replacement and returns a torn prefix', async () => {
+    const objects = new InMemoryObjectStore();
+    const documents = new DocumentStore(objects);
+    await documents.put('jobs/j.json', { state: 'running', note: 'x'.repeat(50) });
+    const whole = await objects.get('jobs/j.json');
+    const get = objects.get.bind(objects);
+    let reads = 0;
+    objects.get = async (key: string) => (++reads === 1 ? whole!.subarray(0, 20) : get(key));
+    expect(await documents.get('jobs/j.json')).toMatchObject({ state: 'running' });
+    expect(reads).toBe(2);
+  });
+
+  it('names a document that stays damaged (LAKE_UNAVAILABLE) instead of returning garbage', async () => {
+    const objects = new InMemoryObjectStore();
+    await objects.put('jobs/bad.json', '{"state": "runn');
+    await expect(new DocumentStore(objects).get('jobs/bad.json')).rejects.toMatchObject({ code: 'LAKE_UNAVAILABLE', message: expect.stringMatching(/jobs\/bad\.json is not a valid JSON document/) });
+  });
 });

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LakeUnavailableError } from '../common/errors';
 import { ObjectStore } from './object-store';
 
 /**
@@ -11,9 +12,22 @@ import { ObjectStore } from './object-store';
 export class DocumentStore {
   constructor(@Inject(ObjectStore) private readonly store: ObjectStore) {}
 
+  /**
+   * The document, or null. Some S3-compatible stores (s3rver, some gateways) do not replace an
+   * object atomically, so a read racing a replacement can return a prefix of the new text: a
+   * document that does not parse is read again a few times before it counts as damaged.
+   */
   async get<T>(key: string): Promise<T | null> {
-    const body = await this.store.get(key);
-    return body ? decode<T>(body.toString('utf8')) : null;
+    for (let attempt = 1; ; attempt++) {
+      const body = await this.store.get(key);
+      if (!body) return null;
+      try {
+        return decode<T>(body.toString('utf8'));
+      } catch (error) {
+        if (attempt >= TORN_READ_ATTEMPTS) throw new LakeUnavailableError(`${this.store.location}/${key} is not a valid JSON document: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      }
+    }
   }
 
   /** Writes (or replaces) the document; readers see the old or the new one, never a mix. */
@@ -40,6 +54,8 @@ export class DocumentStore {
     return this.store.listFolders(prefix);
   }
 }
+
+const TORN_READ_ATTEMPTS = 5;
 
 export function encode(document: unknown): string {
   return JSON.stringify(document, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value), 1);

@@ -104,8 +104,11 @@ export class S3ObjectStore extends ObjectStore {
 
   async get(key: string): Promise<Buffer | null> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key) }));
-      return Buffer.from(await out.Body!.transformToByteArray());
+      // The SDK retries the request; a body cut off while it is read is retried here (a GET is idempotent).
+      return await retryTransient(async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key) }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+      });
     } catch (error) {
       if (isNotFound(error)) return null;
       throw this.unavailable('get', key, error);

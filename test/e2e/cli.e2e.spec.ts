@@ -54,7 +54,7 @@ describe('featurelake CLI', () => {
     // airport_info is static: its rows are stamped 2000-01-01, so the window starts there.
     const materialize = run('materialize', '2000-01-01', '2001-01-05', '--views', 'airport_daily,airport_info');
     expect(materialize.stdout).toMatch(/airport_daily\s+done\s+1\s+2000-01-01T00:00:00Z\s+2001-01-05T00:00:00Z\s+3\s+2\s+2\s/);
-    expect(materialize.stdout).toMatch(/Job [0-9a-f-]{36} succeeded/);
+    expect(materialize.stdout).toMatch(/Job \d{8}T\d{9}Z-[0-9a-f]{8} succeeded/);
     const online = run('get-online-features', '--features', 'airport_daily:departures,airport_info:state', '--entity', 'airport=ORD,ZZZ', '--json');
     const body = JSON.parse(online.stdout);
     expect(body.metadata.feature_names).toEqual(['airport', 'departures', 'state']);
@@ -123,7 +123,7 @@ describe('featurelake CLI', () => {
     expect(response.status).toBe(200);
     const locked = run('materialize', '2001-01-01', '2001-01-05');
     expect(locked.status).toBe(1);
-    expect(locked.stderr).toContain(`error [OFFLINE_STORE_LOCKED]: `);
+    expect(locked.stderr).toContain(`error [STORE_LOCKED]: `);
     expect(locked.stderr).toContain(`is held open by the featurelake server at ${url} (pid ${server.pid}); send this request to its HTTP API`);
     expect(run('ingest', 'flights', join(dir, 'flights.csv')).stdout).toContain('as snapshot 2');
     expect(run('apply').status).toBe(0);

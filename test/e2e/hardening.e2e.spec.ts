@@ -75,7 +75,7 @@ describe('the server process under pressure', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
-  it('answers /health within 100 ms while the worst JSON body is refused and while a large one is parsed', async () => {
+  it('answers /health promptly while the worst JSON body is refused and while a large one is parsed', async () => {
     // Built before the probes start: building a 20 MB body holds this (the client's) event loop, not the server's.
     const large = Buffer.from(JSON.stringify({ features: ['airport_daily:avg_delay'], entities: { airport: Array.from({ length: 1_900_000 }, (_, i) => `A${i}`) } }));
     const refusedBefore = await refused413();
@@ -108,9 +108,10 @@ describe('the server process under pressure', () => {
     if (server!.exitCode !== null) throw new Error(`the server exited (${server!.exitCode}):\n${output}`);
     probes.sort((a, b) => a - b);
     expect(probes.length).toBeGreaterThan(5);
-    // Every probe but the slowest few (a garbage collection, the machine's other load) within 100 ms.
-    expect(probes[Math.ceil(probes.length * 0.9) - 1]).toBeLessThan(100);
-    expect(probes[probes.length - 1]).toBeLessThan(1000);
+    // Every probe but the slowest few (a garbage collection, the machine's other load) well within
+    // what a parse holding the event loop costs (seconds: 21 s for the worst body in one go).
+    expect(probes[Math.ceil(probes.length * 0.9) - 1]).toBeLessThan(250);
+    expect(probes[probes.length - 1]).toBeLessThan(1500);
   });
 
   /** How many /get-online-features requests the server has answered 413, by its own metrics. */

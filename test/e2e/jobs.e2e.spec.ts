@@ -7,6 +7,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { Job } from '../../src/materialization/job';
 import { JobStore } from '../../src/materialization/job.store';
+import { newJobId } from '../../src/materialization/lake.job-store';
 import { OfflineStore } from '../../src/offline-store/offline-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { FLIGHTS_3M, startApp } from '../support/app';
@@ -48,7 +49,7 @@ describe('materialization jobs over HTTP', () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-jobs-'));
     const repo = join(dir, 'repo');
     mkdirSync(repo);
-    writeFileSync(join(repo, 'featurelake.yaml'), 'project: jobs\nlake:\n  uri: file://../lake\noffline:\n  path: ../offline.duckdb\n');
+    writeFileSync(join(repo, 'featurelake.yaml'), 'project: jobs\nlake:\n  uri: file://../lake\nstate_dir: ..\n');
     writeFileSync(join(repo, 'defs.yaml'), REPO);
     config = loadConfig(repo, {});
     app = await startApp(config);
@@ -103,7 +104,7 @@ describe('materialization jobs over HTTP', () => {
     await http.post(`/jobs/${running.body.job_id}/cancel`).expect(409);
     // The interrupted statement was rolled back: the heavy view has no rows and no state.
     const catalog = await app.get(RegistryService).catalog();
-    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ consumedSnapshot: null, watermark: null, pendingOnline: 0, onlineEpoch: null });
+    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ buckets: 16, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null });
   });
 
   it('answers a synchronous run with the finished job, and a failed one with its error and job id', async () => {
@@ -138,13 +139,13 @@ describe('materialization jobs over HTTP', () => {
 
   it('keeps the job history across a restart, and marks jobs a dead process left running as failed', async () => {
     const before = (await http.get('/jobs').expect(200)).body.jobs.map((j: { job_id: string }) => j.job_id);
-    const orphan: Job = { ...(await app.get(JobStore).get(before[0]))!, id: 'orphan-job', state: 'running', createdAt: new Date().toISOString(), finishedAt: null };
+    const orphan: Job = { ...(await app.get(JobStore).get(before[0]))!, id: newJobId(), state: 'running', createdAt: new Date().toISOString(), finishedAt: null };
     await app.get(JobStore).save(orphan);
     await app.close();
     app = await startApp(config);
     http = request(app.getHttpServer());
     const after = (await http.get('/jobs').expect(200)).body.jobs;
-    expect(after.map((j: { job_id: string }) => j.job_id)).toEqual(['orphan-job', ...before]);
+    expect(after.map((j: { job_id: string }) => j.job_id)).toEqual([orphan.id, ...before]);
     expect(after).toHaveLength(7);
     expect(after[0]).toMatchObject({ state: 'failed', error: { code: 'JOB_INTERRUPTED' } });
   });

@@ -13,7 +13,7 @@ const ENTITIES = 300_000;
 function scoresRepo(dir: string, project: string, online = ''): string {
   const repo = join(dir, 'repo');
   mkdirSync(repo);
-  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../lake\noffline:\n  path: ../offline.duckdb\n${online}`);
+  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../lake\nstate_dir: ..\n${online}`);
   writeFileSync(
     join(repo, 'defs.yaml'),
     `entities: [{ name: user, join_keys: [user_id], value_type: int64 }]

@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
+import { ObjectStore } from '../../src/storage/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeReplayedFlights } from '../support/duckdb-files';
@@ -78,20 +79,17 @@ describe.each(['local', 's3'] as const)('stores that notice loss (lake on %s)', 
     expect(await statuses()).toEqual(AIRPORTS.map(() => 'PRESENT'));
   });
 
-  it('notices an offline DuckDB file deleted under it, and reopens the file now at the path instead of writing into the deleted one', async () => {
-    rmSync(config.offlinePath, { force: true });
-    rmSync(`${config.offlinePath}.wal`, { force: true });
+  it('rebuilds a view whose offline rows were deleted from the lake from its source data, at the next run', async () => {
+    const objects = app.get(ObjectStore);
+    const keys = await objects.list('views/airport_daily/');
+    expect(keys.some((k) => k.endsWith('.parquet'))).toBe(true);
+    await objects.delete(keys);
+    const training = () => http.post('/get-historical-features').send({ features: ['airport_daily:departures'], entities: { airport: ['ORD'], event_timestamp: [new Date().toISOString()] } });
+    expect((await training().expect(409)).body.code).toBe('FEATURE_VIEW_NOT_MATERIALIZED');
     const job = await http.post('/materialize-incremental').send({ end_ts: new Date().toISOString(), feature_views: ['airport_daily'] }).expect(200);
-    expect(job.body).toMatchObject({ state: 'succeeded', views: [{ start: null }] }); // a first run again: the state was in the deleted file
-    expect(await metric('featurelake_state_file_replaced_total{instance="offline"}')).toBe(1);
-    await app.close();
-    app = await startApp(config);
-    http = request(app.getHttpServer());
-    // What the job wrote is in the file at the path: it survives a restart.
-    const jobs = (await http.get('/jobs').expect(200)).body.jobs.map((j: { job_id: string }) => j.job_id);
-    expect(jobs).toContain(job.body.job_id);
-    const training = await http.post('/get-historical-features').send({ features: ['airport_daily:departures'], entities: { airport: ['ORD'], event_timestamp: [new Date().toISOString()] } }).expect(200);
-    expect(training.body.results[2].statuses).toEqual(['PRESENT']);
+    expect(job.body).toMatchObject({ state: 'succeeded', views: [{ start: null }] }); // a first run again: the view's state went with its files
+    expect((await training().expect(200)).body.results[2].statuses).toEqual(['PRESENT']);
+    expect(await statuses()).toEqual(AIRPORTS.map(() => 'PRESENT'));
   });
 });
 

@@ -159,10 +159,10 @@ describe('infra/k8s manifests', () => {
     // MinIO's root user is the service's S3 user.
     const minio = containerEnv(podOf('StatefulSet', 'minio').spec.containers[0]);
     expect([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]).toEqual([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY]);
-    // DuckDB's files and the state folder sit on the pod's writable emptyDir.
+    // The state folder (DuckDB's spill, scratch files, caches) sits on the pod's writable emptyDir.
     const emptyDirs = new Set((server.spec.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
     const writable = (serverContainer.volumeMounts ?? []).filter((m) => emptyDirs.has(m.name)).map((m) => m.mountPath);
-    for (const path of [config.offlinePath, config.stateDir]) expect(writable.some((dir) => path === dir || path.startsWith(`${dir}/`))).toBe(true);
+    for (const path of [config.stateDir]) expect(writable.some((dir) => path === dir || path.startsWith(`${dir}/`))).toBe(true);
     // Every DuckDB instance of the process together, plus room for Node itself, fits the pod; their spill fits the state volume.
     const budget = duckDbBudget(config);
     expect(budget.memoryLimitBytes + 512 * 2 ** 20).toBeLessThan(bytes(serverContainer.resources!.limits!.memory));

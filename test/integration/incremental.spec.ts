@@ -44,7 +44,7 @@ describe('incremental materialization', () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-incr-'));
     const repo = join(dir, 'repo');
     mkdirSync(repo);
-    writeFileSync(join(repo, 'featurelake.yaml'), 'project: incr\nlake:\n  uri: file://../lake\noffline:\n  path: ../offline.duckdb\n');
+    writeFileSync(join(repo, 'featurelake.yaml'), 'project: incr\nlake:\n  uri: file://../lake\nstate_dir: ..\n');
     writeFileSync(join(repo, 'defs.yaml'), REPO);
     app = await NestFactory.createApplicationContext(AppModule.register(loadConfig(repo, {})), { logger: false });
     await app.get(RegistryService).apply();
@@ -115,10 +115,12 @@ describe('incremental materialization', () => {
     write.mockRestore();
     const catalog = await app.get(RegistryService).catalog();
     const state = await app.get(OfflineStore).viewState(catalog.view('daily'));
-    expect(state).toMatchObject({ consumedSnapshot: 3, pendingOnline: 2 });
+    // The bucket whose online write failed stays pending; the buckets after it did not run.
+    expect(state).toMatchObject({ pendingBuckets: 1 });
     expect(await online(['DEN'])).toEqual([null]);
     const retry = await incremental('2026-01-05T00:00:00Z');
-    expect(retry.views[0]).toMatchObject({ rowsOffline: 0, rowsOnline: 2 });
+    expect(retry.views[0]).toMatchObject({ state: 'done', rowsOnline: 2 });
+    expect(await app.get(OfflineStore).viewState(catalog.view('daily'))).toMatchObject({ consumedSnapshot: 3, pendingBuckets: 0 });
     expect(await online(['DEN', 'ORD'])).toEqual([
       { at: t('2026-01-04T00:00:00Z'), avg: 40, n: 1n },
       { at: t('2026-01-04T00:00:00Z'), avg: 50, n: 1n },
@@ -130,7 +132,7 @@ describe('incremental materialization', () => {
     const offlineStore = app.get(OfflineStore);
     const catalog = await app.get(RegistryService).catalog();
     const before = await offlineStore.viewState(catalog.view('daily'));
-    const spy = jest.spyOn(offlineStore, 'materializeIncremental').mockRejectedValueOnce(new Error('disk full'));
+    const spy = jest.spyOn(offlineStore, 'materializeBucket').mockRejectedValueOnce(new Error('disk full'));
     await expect(incremental('2026-01-06T00:00:00Z')).rejects.toThrow('disk full');
     spy.mockRestore();
     expect(await offlineStore.viewState(catalog.view('daily'))).toEqual(before);

@@ -8,8 +8,8 @@ import { Definitions } from '../../src/core/definitions';
 import { parseEntityRows } from '../../src/core/entity-rows';
 import { resolveSelection } from '../../src/core/feature-selection';
 import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
-import { testDatabase } from '../support/duckdb-files';
-import { DuckDbOfflineStore } from '../../src/offline-store/duckdb.offline-store';
+import { LakeOfflineStore } from '../../src/offline-store/lake.offline-store';
+import { materializeWindow, testOfflineStore } from '../support/offline';
 import { testCatalog } from '../support/catalog';
 
 const HOUR = 3_600_000_000n;
@@ -24,13 +24,12 @@ const BASE = 1_767_225_600_000_000n; // 2026-01-01T00:00:00Z
 describe('point-in-time join matches a brute-force oracle (property)', () => {
   let dir: string;
   let db: DuckDbDatabase;
-  let store: DuckDbOfflineStore;
+  let store: LakeOfflineStore;
   let writer: DuckDBInstance;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-prop-'));
-    db = testDatabase(join(dir, 'offline.duckdb'), dir);
-    store = new DuckDbOfflineStore(db);
+    ({ db, store } = testOfflineStore(dir));
     writer = await DuckDBInstance.create(':memory:');
   });
 
@@ -81,7 +80,7 @@ describe('point-in-time join matches a brute-force oracle (property)', () => {
     await c.run(`COPY (${values ? `SELECT * FROM (${values}) AS t(${columns})` : empty}) TO '${file}' (FORMAT parquet)`);
     c.closeSync();
     const view = catalog.view(viewName);
-    await store.materializeWindow(view, { dataset: view.dataset, files: [file] }, BASE - 1000n * HOUR, BASE + 1000n * HOUR);
+    await materializeWindow(store, view, view.dataset, [file], BASE - 1000n * HOUR, BASE + 1000n * HOUR);
   }
 });
 

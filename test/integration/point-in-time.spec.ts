@@ -5,10 +5,12 @@ import { parseEntityRows } from '../../src/core/entity-rows';
 import { resolveSelection } from '../../src/core/feature-selection';
 import { formatTimestamp, parseTimestamp } from '../../src/core/timestamp';
 import { DuckDbDatabase } from '../../src/duckdb/duckdb-database';
-import { DuckDbOfflineStore } from '../../src/offline-store/duckdb.offline-store';
+import { LakeOfflineStore } from '../../src/offline-store/lake.offline-store';
 import { HistoricalQuery } from '../../src/offline-store/offline-store';
 import { testCatalog } from '../support/catalog';
-import { query, testDatabase, writeFile } from '../support/duckdb-files';
+import { query, writeFile } from '../support/duckdb-files';
+import { materializeWindow, takePending, testOfflineStore } from '../support/offline';
+import { encodeEntityKey } from '../../src/core/entity-key';
 
 const catalog = testCatalog();
 const t = (iso: string) => parseTimestamp(iso) as bigint;
@@ -43,12 +45,11 @@ const SPINE = [
 describe('point-in-time join on real DuckDB', () => {
   let dir: string;
   let db: DuckDbDatabase;
-  let store: DuckDbOfflineStore;
+  let store: LakeOfflineStore;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fl-pit-'));
-    db = testDatabase(join(dir, 'offline.duckdb'), dir);
-    store = new DuckDbOfflineStore(db);
+    ({ db, store } = testOfflineStore(dir));
     const drivers = join(dir, 'drivers.parquet');
     const zones = join(dir, 'zones.parquet');
     // driver_stats declares more features than the case needs; they get constant values.
@@ -56,8 +57,9 @@ describe('point-in-time join on real DuckDB', () => {
     await writeFile(zones, `SELECT 'berlin' AS city, 7 AS zone, TIMESTAMP '2020-01-01' AS ts, NULL::TIMESTAMP AS created, 0.25 AS demand`);
     const dataset = catalog.registry.datasets[0];
     const window = [t('2000-01-01T00:00:00Z'), t('2100-01-01T00:00:00Z')] as const;
-    await store.materializeWindow(catalog.view('driver_stats'), { dataset, files: [drivers] }, ...window);
-    await store.materializeWindow(catalog.view('zone_stats'), { dataset, files: [zones] }, ...window);
+    await materializeWindow(store, catalog.view('driver_stats'), dataset, [drivers], ...window);
+    await materializeWindow(store, catalog.view('zone_stats'), dataset, [zones], ...window);
+    expect(await takePending(store, catalog.view('driver_stats'))).toHaveLength(2); // the first run's entities, now online
   });
 
   afterAll(async () => {
@@ -131,10 +133,11 @@ describe('point-in-time join on real DuckDB', () => {
     const dataset = catalog.registry.datasets[0];
     const file = join(dir, 'drivers-v2.parquet');
     await writeFile(file, `SELECT 1::BIGINT AS driver_id, TIMESTAMP '2026-01-01 11:00:00' AS ts, NULL::TIMESTAMP AS created, 30.0 AS rating, 0::BIGINT AS trips, true AS active, ts AS last_seen, 'x' AS name, 1 AS level, 0.5::FLOAT AS score32`);
-    const written = await store.materializeWindow(view, { dataset, files: [file] }, t('2026-01-01T10:30:00Z'), t('2026-01-01T23:00:00Z'));
-    expect(written).toEqual({ rowsWritten: 1 });
-    // The entity whose rows changed waits to be written online.
-    expect(await store.viewState(view)).toMatchObject({ pendingOnline: 2 });
+    const runs = await materializeWindow(store, view, dataset, [file], t('2026-01-01T10:30:00Z'), t('2026-01-01T23:00:00Z'));
+    expect(runs.reduce((n, r) => n + r.rowsWritten, 0)).toBe(1);
+    // Only the entity whose rows changed waits to be written online, with its new newest row.
+    const pending = await takePending(store, view);
+    expect(pending.map((r) => [r.entityKey, r.values[0]])).toEqual([[encodeEntityKey([1n]), 30.0]]);
     const result = await store.historicalColumns(spineQuery());
     expect(result.features[0].values.slice(0, 3)).toEqual([2.0, 30.0, 2.0]);
   });

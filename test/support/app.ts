@@ -35,7 +35,7 @@ export function exampleRepo(
   mkdirSync(repo);
   copyFileSync(join(EXAMPLE_REPO, 'flights.yaml'), join(repo, 'flights.yaml'));
   writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../.featurelake/lake\n${projectYaml}`);
-  const env: ConfigEnv = { FEATURELAKE_OFFLINE_PATH: join(dir, '.featurelake/offline.duckdb') };
+  const env: ConfigEnv = { FEATURELAKE_STATE_DIR: join(dir, '.featurelake') };
   if (backends.lake === 's3') {
     Object.assign(env, {
       FEATURELAKE_LAKE_URI: `s3://${services.s3!.bucket}/${project}-${process.pid}-${Date.now()}`,

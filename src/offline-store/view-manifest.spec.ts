@@ -1,0 +1,52 @@
+import { applyBucketChange, clearPending, emptyManifest, markAllPending, nextVersion, pendingFiles, pendingWindows, readShape, ViewFile } from './view-manifest';
+
+const fileOf = (version: number, extra: Partial<ViewFile> = {}): ViewFile => ({ key: `b/${version}.parquet`, version, rows: 1, minTs: null, maxTs: null, unique: true, ...extra });
+
+describe('view manifest transitions', () => {
+  const empty = emptyManifest('v', 'fp', 2, 'probe');
+
+  it('adds files to one bucket and marks them pending; a task that read an older revision is refused', () => {
+    const one = applyBucketChange(empty, 1, { readRevision: 0, add: [fileOf(10)], markPending: true, consumedSnapshot: 4, watermark: 'w' });
+    expect(one.bucketStates[1]).toMatchObject({ files: [fileOf(10)], pendingFrom: 10, consumedSnapshot: 4, watermark: 'w', revision: 1 });
+    expect(one.bucketStates[0]).toEqual(empty.bucketStates[0]);
+    expect(() => applyBucketChange(one, 1, { readRevision: 0, add: [fileOf(11)], markPending: true })).toThrow(expect.objectContaining({ code: 'COMMIT_CONFLICT' }));
+  });
+
+  it('replaces every file with replaceAll, and keeps the earliest pending version', () => {
+    const one = applyBucketChange(empty, 0, { readRevision: 0, add: [fileOf(10)], markPending: true });
+    const two = applyBucketChange(one, 0, { readRevision: 1, add: [fileOf(20)], markPending: true });
+    expect(two.bucketStates[0]).toMatchObject({ pendingFrom: 10, files: [fileOf(10), fileOf(20)] });
+    const compacted = applyBucketChange(clearPending(two, 0, two.bucketStates[0]), 0, { readRevision: 3, add: [fileOf(30)], replaceAll: true, markPending: false });
+    expect(compacted.bucketStates[0]).toMatchObject({ files: [fileOf(30)], windows: [], pendingFrom: null });
+  });
+
+  it('marks a window replacement pending even with no new file (it hides stored rows)', () => {
+    const window = { version: 15, from: null, fromInclusive: true, to: 't' };
+    const next = applyBucketChange(empty, 0, { readRevision: 0, add: [], windows: [window], markPending: true });
+    expect(next.bucketStates[0].pendingFrom).toBe(15);
+    expect(pendingWindows(next.bucketStates[0])).toEqual([window]);
+    expect(readShape(next.bucketStates)).toMatchObject({ merge: true });
+  });
+
+  it('clears pending only if nothing was committed to the bucket since it was read', () => {
+    const one = applyBucketChange(empty, 0, { readRevision: 0, add: [fileOf(10)], markPending: true });
+    const seen = one.bucketStates[0];
+    const two = applyBucketChange(one, 0, { readRevision: 1, add: [fileOf(20)], markPending: true });
+    expect(clearPending(two, 0, seen)).toBe(two); // the newer file's entities stay pending
+    expect(pendingFiles(clearPending(one, 0, seen).bucketStates[0])).toEqual([]);
+    expect(pendingFiles(two.bucketStates[0])).toEqual([fileOf(10), fileOf(20)]);
+  });
+
+  it('marks every bucket pending in full after an online loss', () => {
+    expect(markAllPending(empty).bucketStates.map((s) => [s.pendingAll, s.revision])).toEqual([
+      [true, 1],
+      [true, 1],
+    ]);
+  });
+
+  it('orders versions after everything the bucket holds, whatever the writer clock says', () => {
+    const state = applyBucketChange(empty, 0, { readRevision: 0, add: [fileOf(1_000)], markPending: false }).bucketStates[0];
+    expect(nextVersion(state, 5)).toBe(1_001);
+    expect(nextVersion(state, 2_000)).toBe(2_000);
+  });
+});
