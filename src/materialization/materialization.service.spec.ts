@@ -26,7 +26,13 @@ class FakeOfflineStore {
   gate?: Promise<void>;
   buckets = 1;
 
-  async materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<BucketRun> {
+  async materializeBuckets(view: ResolvedView, buckets: number[], source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<Map<number, BucketRun>> {
+    const runs = new Map<number, BucketRun>();
+    for (const bucket of buckets) runs.set(bucket, await this.materializeBucket(view, bucket, source, request, control));
+    return runs;
+  }
+
+  private async materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<BucketRun> {
     const key = `${view.def.name}/${bucket}`;
     const fresh = source.files.filter((f) => f.addedInSnapshot > (this.consumed.get(key) ?? 0));
     if (request.kind === 'incremental' && fresh.length === 0 && this.state(view).watermark === request.end) return { rowsWritten: 0, newRows: 0, note: 'up to date' };
@@ -183,8 +189,8 @@ describe('materialization jobs (fake stores)', () => {
   });
 
   it('keeps a failing view from stopping the others: the job ends partial, each view with its own state and error', async () => {
-    const materialize = offline.materializeBucket.bind(offline);
-    offline.materializeBucket = async (view, ...rest) => {
+    const materialize = offline.materializeBuckets.bind(offline);
+    offline.materializeBuckets = async (view, ...rest) => {
       if (view.def.name === 'driver_stats') throw new FeatureViewSqlError('feature view driver_stats: its sql fails: no such column', { view: 'driver_stats' });
       return materialize(view, ...rest);
     };

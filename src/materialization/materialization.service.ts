@@ -80,15 +80,35 @@ export class MaterializationService {
     }
   }
 
+  /**
+   * The view's buckets in ranges, pipelined: while one range's entities are written online (JS
+   * and the online store), the next range is computed (DuckDB's threads), so neither waits for
+   * the other. At most two ranges are in progress; a failure waits for the other to settle.
+   */
   private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
     const plan = await this.prepareView(job, run, view, project);
     if (!plan) return;
-    for (let bucket = 0; bucket < plan.buckets; bucket++) {
+    const ranges = bucketRanges(plan.buckets, Math.min(plan.buckets, IN_PROCESS_RANGES));
+    const compute = (index: number) => {
       if (signal.aborted) throw stoppedError(signal);
-      job.progress.phase = 'offline';
-      const outcome = await this.runBucket(view, plan, bucket, project, this.control(job, signal, (f) => progress((bucket + f) / plan.buckets)));
+      const control = this.control(job, signal, (f) => progress((index + f) / ranges.length));
+      const started = this.computeBuckets(view, plan, ranges[index], control);
+      started.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+      return started;
+    };
+    let computing = compute(0);
+    for (const [index, range] of ranges.entries()) {
+      const outcome = await computing;
+      if (index + 1 < ranges.length) computing = compute(index + 1);
+      job.progress.phase = 'online';
+      try {
+        outcome.rowsOnline = await this.writeBuckets(view, range, project, signal);
+      } catch (error) {
+        await computing.catch(() => undefined);
+        throw error;
+      }
       addOutcome(run, outcome);
-      progress((bucket + 1) / plan.buckets);
+      progress((index + 1) / ranges.length);
     }
     if (run.rowsOffline === 0 && run.rowsOnline === 0 && plan.allUpToDate) run.note ??= UP_TO_DATE;
     await this.finishView(run, view, plan, project, signal);
@@ -125,17 +145,36 @@ export class MaterializationService {
     return plan;
   }
 
-  /** One bucket: its rows recomputed and committed to the lake, its pending entities written online, then compacted when due. */
-  async runBucket(view: ResolvedView, plan: ViewPlan, bucket: number, project: string, control: RunControl): Promise<BucketOutcome> {
-    const outcome: BucketOutcome = { rowsOffline: 0, rowsOnline: 0, newRows: 0, upToDate: true };
-    if (plan.source) {
-      const run = await this.offline.materializeBucket(view, bucket, plan.source, plan.request, control);
-      Object.assign(outcome, { rowsOffline: run.rowsWritten, newRows: run.newRows, upToDate: run.note !== undefined });
-      if (!outcome.upToDate) plan.allUpToDate = false;
-    }
-    if (view.def.online) outcome.rowsOnline = await this.pushPending(view, bucket, project, control.signal);
-    await this.offline.compactBucket(view, bucket);
+  /** A range of buckets: both phases, in order (what one task of a job does). */
+  async runBuckets(view: ResolvedView, plan: ViewPlan, buckets: number[], project: string, control: RunControl): Promise<BucketOutcome> {
+    const outcome = await this.computeBuckets(view, plan, buckets, control);
+    outcome.rowsOnline = await this.writeBuckets(view, buckets, project, control.signal);
     return outcome;
+  }
+
+  /** The offline phase of a range: its buckets' rows recomputed in one pass over the source and committed to the lake (and marked pending online). */
+  async computeBuckets(view: ResolvedView, plan: ViewPlan, buckets: number[], control: RunControl): Promise<BucketOutcome> {
+    const outcome: BucketOutcome = { rowsOffline: 0, rowsOnline: 0, newRows: 0, upToDate: true };
+    if (!plan.source) return outcome;
+    const runs = await this.offline.materializeBuckets(view, buckets, plan.source, plan.request, control);
+    for (const run of runs.values()) {
+      outcome.rowsOffline += run.rowsWritten;
+      outcome.newRows = Math.max(outcome.newRows, run.newRows);
+      if (run.note === undefined) outcome.upToDate = false;
+    }
+    if (!outcome.upToDate) plan.allUpToDate = false;
+    return outcome;
+  }
+
+  /** The online phase of a range: each bucket's pending entities written online, then the bucket compacted when due; the rows written. */
+  async writeBuckets(view: ResolvedView, buckets: number[], project: string, signal?: AbortSignal): Promise<number> {
+    let written = 0;
+    for (const bucket of buckets) {
+      if (signal?.aborted) throw stoppedError(signal);
+      if (view.def.online) written += await this.pushPending(view, bucket, project, signal);
+      await this.offline.compactBucket(view, bucket);
+    }
+    return written;
   }
 
   /**
@@ -210,6 +249,19 @@ export class MaterializationService {
     await acknowledged;
     return written;
   }
+}
+
+/** How many passes over the source a view's buckets take when one process runs them all. */
+const IN_PROCESS_RANGES = 4;
+
+/** Buckets 0…count−1 split into `ranges` contiguous ranges of near-equal size. */
+export function bucketRanges(count: number, ranges: number): number[][] {
+  const n = Math.max(1, Math.min(count, ranges));
+  return Array.from({ length: n }, (_, i) => {
+    const from = Math.floor((i * count) / n);
+    const to = Math.floor(((i + 1) * count) / n);
+    return Array.from({ length: to - from }, (_, k) => from + k);
+  });
 }
 
 const UP_TO_DATE = 'up to date: no new data in the lake and nothing newer than the last run to add';

@@ -40,16 +40,23 @@ export type RowScope =
    */
   | { kind: 'append'; end: Micros; watermark: Micros; newFiles: string[]; olderFiles: string[] };
 
+/** One pass over the source for several buckets that share a plan (the same scope and files). */
 export interface BucketWork {
   view: ResolvedView;
-  bucket: number;
+  /** The buckets this pass computes, each with the version its new file gets and where to write it. */
+  outputs: BucketOutput[];
+  /** The view's bucket count (the hash's modulus). */
   buckets: number;
-  version: number;
   /** The source files the SQL reads (already narrowed by time where a lookback allows). */
   files: string[];
   /** With a lookback: the dataset's rows before this event time are left out of the SQL's input. */
   inputFrom: Micros | null;
   scope: RowScope;
+}
+
+export interface BucketOutput {
+  bucket: number;
+  version: number;
   dataPath: string;
   sidecarPath: string;
 }
@@ -64,28 +71,35 @@ export interface BucketWritten {
 }
 
 /**
- * Computes one bucket's new rows with the view's SQL over its source files and writes them,
- * sorted by key and event time, to `dataPath` (with each row's version and bucket); for an
- * incremental scope, also the sidecar of the entities whose earlier rows they replace.
+ * Computes the buckets' new rows with the view's SQL over the source files — one scan for all of
+ * them — and writes each bucket's, sorted by key and event time, to its `dataPath` (with each
+ * row's version and bucket); for an incremental scope, also the sidecar of the entities whose
+ * earlier rows they replace. Returns what each file holds, by bucket.
  */
-export async function writeBucketRows(c: DuckDBConnection, work: BucketWork, control: RunControl = {}): Promise<BucketWritten> {
+export async function writeBucketRows(c: DuckDBConnection, work: BucketWork, control: RunControl = {}): Promise<Map<number, BucketWritten>> {
   const { view } = work;
   try {
-    let replaced = 0;
-    if (work.scope.kind === 'entities') replaced = await findAffected(c, work, work.scope.newFiles);
+    const replaced = work.scope.kind === 'entities' ? await findAffected(c, work, work.scope.newFiles) : new Map<number, number>();
     if (work.scope.kind === 'append') await exposeAppended(c, view, work.scope);
     else await exposeDataset(c, view, work.files, work.inputFrom);
     const hasCreated = await checkViewColumns(c, view);
     const { where, params } = scopeFilter(work);
-    const order = `${keyList(view.joinKeys)}, ${EVENT_TIMESTAMP}`;
-    const rows = `SELECT r.*, ${work.version}::BIGINT AS ${VERSION}, ${work.bucket}::INTEGER AS ${BUCKET}
-      FROM (${sourceRowsSql(view, hasCreated)}) r WHERE r.${EVENT_TIMESTAMP} IS NOT NULL AND ${bucketOf(view, work.buckets, 'r')} = ${work.bucket} AND ${where}`;
-    await watched(c, control, () => c.run(`COPY (${rows} ORDER BY ${order}) TO ${quoteLiteral(work.dataPath)} (FORMAT parquet, COMPRESSION zstd)`, params));
-    if (work.scope.kind === 'entities' && replaced > 0) {
-      const from = work.scope.from === null ? 'NULL::TIMESTAMP' : `make_timestamp(${work.scope.from.toString()}::BIGINT)`;
-      await c.run(`COPY (SELECT ${keyList(view.joinKeys)}, ${from} AS ${FROM}, ${work.version}::BIGINT AS ${VERSION} FROM temp.affected) TO ${quoteLiteral(work.sidecarPath)} (FORMAT parquet, COMPRESSION zstd)`);
+    const rows = `SELECT r.*, ${bucketOf(view, work.buckets, 'r')} AS ${BUCKET}
+      FROM (${sourceRowsSql(view, hasCreated)}) r WHERE r.${EVENT_TIMESTAMP} IS NOT NULL AND ${bucketOf(view, work.buckets, 'r')} IN (${work.outputs.map((o) => o.bucket).join(', ')}) AND ${where}`;
+    // One bucket reads the source straight into its file; several share one scan into a temp table.
+    const shared = work.outputs.length > 1;
+    if (shared) await watched(c, control, () => c.run(`CREATE OR REPLACE TEMP TABLE bucket_rows AS ${rows}`, params));
+    const written = new Map<number, BucketWritten>();
+    for (const output of work.outputs) {
+      const source = shared ? `SELECT * FROM temp.bucket_rows WHERE ${BUCKET} = ${output.bucket}` : rows;
+      const copy = `COPY (SELECT * EXCLUDE (${BUCKET}), ${output.version}::BIGINT AS ${VERSION}, ${output.bucket}::INTEGER AS ${BUCKET} FROM (${source}) ORDER BY ${keyList(view.joinKeys)}, ${EVENT_TIMESTAMP}) TO ${quoteLiteral(output.dataPath)} (FORMAT parquet, COMPRESSION zstd)`;
+      await watched(c, control, () => c.run(copy, shared ? [] : params));
+      const entities = replaced.get(output.bucket) ?? 0;
+      if (entities > 0) await writeSidecar(c, work, output);
+      written.set(output.bucket, { ...(await fileStats(c, output.dataPath, view)), replaced: entities });
     }
-    return { ...(await fileStats(c, work.dataPath, view)), replaced };
+    if (shared) await c.run('DROP TABLE IF EXISTS temp.bucket_rows');
+    return written;
   } catch (error) {
     if (error instanceof DomainError) throw error;
     if (control.signal?.aborted) throw stoppedError(control.signal);
@@ -94,21 +108,33 @@ export async function writeBucketRows(c: DuckDBConnection, work: BucketWork, con
   }
 }
 
+async function writeSidecar(c: DuckDBConnection, work: BucketWork, output: BucketOutput): Promise<void> {
+  const scope = work.scope as Extract<RowScope, { kind: 'entities' }>;
+  const from = scope.from === null ? 'NULL::TIMESTAMP' : `make_timestamp(${scope.from.toString()}::BIGINT)`;
+  await c.run(
+    `COPY (SELECT ${keyList(work.view.joinKeys)}, ${from} AS ${FROM}, ${output.version}::BIGINT AS ${VERSION} FROM temp.affected WHERE ${BUCKET} = ${output.bucket}) TO ${quoteLiteral(output.sidecarPath)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+}
+
 /**
- * The entities of this bucket that the new files touch (keys as the view's SQL yields them over
- * just those files), into temp.affected; returns how many.
+ * The entities of these buckets that the new files touch (keys as the view's SQL yields them
+ * over just those files, with their bucket), into temp.affected; returns how many per bucket.
  */
-async function findAffected(c: DuckDBConnection, work: BucketWork, newFiles: string[]): Promise<number> {
+async function findAffected(c: DuckDBConnection, work: BucketWork, newFiles: string[]): Promise<Map<number, number>> {
   const { view } = work;
   if (newFiles.length === 0) {
     const typed = view.joinKeys.map((k) => `NULL::${duckDbType(k.type)} AS ${quoteIdent(k.name)}`).join(', ');
-    await c.run(`CREATE OR REPLACE TEMP TABLE affected AS SELECT ${typed} WHERE false`);
-    return 0;
+    await c.run(`CREATE OR REPLACE TEMP TABLE affected AS SELECT ${typed}, NULL::INTEGER AS ${BUCKET} WHERE false`);
+    return new Map();
   }
   await exposeDataset(c, view, newFiles, null);
   const rows = sourceRowsSql(view, await checkViewColumns(c, view));
-  await c.run(`CREATE OR REPLACE TEMP TABLE affected AS SELECT DISTINCT ${keyList(view.joinKeys)} FROM (${rows}) r WHERE ${bucketOf(view, work.buckets, 'r')} = ${work.bucket}`);
-  return Number((await c.runAndReadAll('SELECT count(*) FROM temp.affected')).getRows()[0][0]);
+  const buckets = work.outputs.map((o) => o.bucket).join(', ');
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE affected AS SELECT DISTINCT ${keyList(view.joinKeys)}, ${bucketOf(view, work.buckets, 'r')} AS ${BUCKET} FROM (${rows}) r WHERE ${bucketOf(view, work.buckets, 'r')} IN (${buckets})`,
+  );
+  const counts = (await c.runAndReadAll(`SELECT ${BUCKET}, count(*) FROM temp.affected GROUP BY ALL`)).getRows();
+  return new Map(counts.map(([bucket, n]) => [Number(bucket), Number(n)]));
 }
 
 /**

@@ -9,16 +9,22 @@ import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { quoteLiteral, quotePathList } from '../duckdb/sql-text';
 import { fromDuckDb, micros } from '../duckdb/values';
 import { ObjectStore } from '../storage/object-store';
-import { planBucket } from './bucket-plan';
-import { writeBucketRows } from './bucket-work';
+import { BucketPlan, planBucket } from './bucket-plan';
+import { BucketOutput, BucketWritten, writeBucketRows } from './bucket-work';
 import { LakeReads } from './lake-reads';
 import { keyList } from './offline-sql';
 import { BucketRequest, BucketRun, PendingBatch, RunControl, SourceSnapshot, ViewState } from './offline-store';
-import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingFiles, pendingWindows, ViewFile, WindowReplace } from './view-manifest';
+import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingFiles, pendingWindows, ViewFile, ViewManifest, WindowReplace } from './view-manifest';
 import { ViewOutputs } from './view-outputs';
 import { BUCKET, HASH_PROBE_SQL, hiddenByWindowsSql, latestRowsSql, mergedRowsSql, VERSION } from './view-sql';
 
-const NOTHING_WRITTEN = { rows: 0, minTs: null, maxTs: null, unique: true, replaced: 0 };
+const NOTHING_WRITTEN: BucketWritten = { rows: 0, minTs: null, maxTs: null, unique: true, replaced: 0 };
+const UP_TO_DATE = 'up to date: no new data in the lake and nothing newer than the last run to add';
+
+/** Plans that read the same files for the same scope can share one pass. */
+function planKey(plan: Extract<BucketPlan, { upToDate: false }>): string {
+  return JSON.stringify({ scope: plan.scope, files: plan.files, inputFrom: plan.inputFrom, replaceAll: plan.replaceAll, windows: plan.windows }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
 
 /** A bucket with more files than this is compacted into one once nothing in it is pending online. */
 export const COMPACT_AT_FILES = 8;
@@ -56,44 +62,56 @@ export class LakeOfflineStore extends LakeReads {
     };
   }
 
-  async materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control: RunControl = {}): Promise<BucketRun> {
+  async materializeBuckets(view: ResolvedView, buckets: number[], source: SourceSnapshot, request: BucketRequest, control: RunControl = {}): Promise<Map<number, BucketRun>> {
     const probe = await this.hashProbe();
     const manifest = await this.outputs.current(view, probe);
-    const state = manifest.bucketStates[bucket];
-    const plan = planBucket(view, state, source, request);
-    if (plan.upToDate) return { rowsWritten: 0, newRows: plan.newRows, note: 'up to date: no new data in the lake and nothing newer than the last run to add' };
-    const version = nextVersion(state, Date.now() * 1000);
-    const [dataPath, sidecarPath] = [await this.temp.path('.parquet'), await this.temp.path('.parquet')];
+    const runs = new Map<number, BucketRun>();
+    const groups = new Map<string, { plan: Extract<BucketPlan, { upToDate: false }>; buckets: number[] }>();
+    for (const bucket of buckets) {
+      const plan = planBucket(view, manifest.bucketStates[bucket], source, request);
+      if (plan.upToDate) runs.set(bucket, { rowsWritten: 0, newRows: plan.newRows, note: UP_TO_DATE });
+      else groups.set(planKey(plan), { plan, buckets: [...(groups.get(planKey(plan))?.buckets ?? []), bucket] });
+    }
+    // Buckets in the same state share one pass over the source (a first run: all of them).
+    for (const { plan, buckets: group } of groups.values()) {
+      for (const [bucket, run] of await this.runGroup(view, manifest, probe, plan, group, control)) runs.set(bucket, run);
+    }
+    return runs;
+  }
+
+  /** Computes a group of buckets, uploads their files and commits them in one manifest commit; nothing stays in the lake if it fails. */
+  private async runGroup(view: ResolvedView, manifest: ViewManifest, probe: string, plan: Extract<BucketPlan, { upToDate: false }>, buckets: number[], control: RunControl): Promise<Map<number, BucketRun>> {
+    const now = Date.now() * 1000;
+    const outputs = await Promise.all(buckets.map(async (bucket) => ({ bucket, version: nextVersion(manifest.bucketStates[bucket], now), dataPath: await this.temp.path('.parquet'), sidecarPath: await this.temp.path('.parquet') })));
     const uploaded: string[] = [];
     try {
-      const work = { view, bucket, buckets: manifest.buckets, version, files: plan.files, inputFrom: plan.inputFrom, scope: plan.scope, dataPath, sidecarPath };
-      const written = plan.files.length === 0 ? NOTHING_WRITTEN : await this.db.withConnection((c) => writeBucketRows(c, work, control), control.signal);
-      const add: ViewFile[] = [];
-      if (written.rows > 0) {
-        const file: ViewFile = { key: this.outputs.fileKey(view, bucket, version, randomUUID()), version, rows: written.rows, minTs: written.minTs, maxTs: written.maxTs, unique: written.unique };
-        if (written.replaced > 0) file.replacesKey = this.outputs.fileKey(view, bucket, version, randomUUID(), true);
-        await this.upload(uploaded, file.key, dataPath);
-        if (file.replacesKey) await this.upload(uploaded, file.replacesKey, sidecarPath);
-        add.push(file);
+      const work = { view, outputs, buckets: manifest.buckets, files: plan.files, inputFrom: plan.inputFrom, scope: plan.scope };
+      const written = plan.files.length === 0 ? new Map<number, BucketWritten>() : await this.db.withConnection((c) => writeBucketRows(c, work, control), control.signal);
+      const changes = new Map<number, BucketChange>();
+      for (const output of outputs) {
+        const rows = written.get(output.bucket) ?? NOTHING_WRITTEN;
+        const add = rows.rows > 0 ? [await this.uploadFiles(view, output, rows, uploaded)] : [];
+        const windows = plan.windows.map((w) => ({ ...w, version: output.version }));
+        changes.set(output.bucket, { readRevision: manifest.bucketStates[output.bucket].revision, add, replaceAll: plan.replaceAll, windows, consumedSnapshot: plan.consumedSnapshot, watermark: plan.watermark, markPending: true });
       }
-      const change: BucketChange = {
-        readRevision: state.revision,
-        add,
-        replaceAll: plan.replaceAll,
-        windows: plan.windows.map((w) => ({ ...w, version })),
-        consumedSnapshot: plan.consumedSnapshot,
-        watermark: plan.watermark,
-        markPending: true,
-      };
       if (control.signal?.aborted) throw control.signal.reason;
-      await this.outputs.commit(view, probe, (latest) => applyBucketChange(latest, bucket, change));
-      return { rowsWritten: written.rows, newRows: plan.newRows };
+      await this.outputs.commit(view, probe, (latest) => [...changes].reduce((m, [bucket, change]) => applyBucketChange(m, bucket, change), latest));
+      return new Map(outputs.map((o) => [o.bucket, { rowsWritten: written.get(o.bucket)?.rows ?? 0, newRows: plan.newRows }]));
     } catch (error) {
       await this.store.delete(uploaded).catch(() => undefined); // nothing of an uncommitted task stays in the lake
       throw error;
     } finally {
-      await this.temp.remove(dataPath, sidecarPath);
+      await this.temp.remove(...outputs.flatMap((o) => [o.dataPath, o.sidecarPath]));
     }
+  }
+
+  private async uploadFiles(view: ResolvedView, output: BucketOutput, written: BucketWritten, uploaded: string[]): Promise<ViewFile> {
+    const { bucket, version } = output;
+    const file: ViewFile = { key: this.outputs.fileKey(view, bucket, version, randomUUID()), version, rows: written.rows, minTs: written.minTs, maxTs: written.maxTs, unique: written.unique };
+    if (written.replaced > 0) file.replacesKey = this.outputs.fileKey(view, bucket, version, randomUUID(), true);
+    await this.upload(uploaded, file.key, output.dataPath);
+    if (file.replacesKey) await this.upload(uploaded, file.replacesKey, output.sidecarPath);
+    return file;
   }
 
   async *pendingOnline(view: ResolvedView, bucket: number, batchSize: number): AsyncIterable<PendingBatch> {

@@ -147,16 +147,17 @@ export abstract class OfflineStore {
   abstract viewState(view: ResolvedView): Promise<ViewState>;
 
   /**
-   * Recomputes one bucket of the view from `source` and commits it: a window (materialize
-   * START END: the rows with event time in it are replaced), or incrementally — what the lake
-   * added since the bucket's last run (late events included; a view with `lookback` reads only
-   * from the new data's first event time minus the lookback), plus every row newer than the
-   * bucket's watermark. Throws FEATURE_VIEW_SQL_INVALID when the SQL does not return the keys,
-   * event_timestamp and features; MATERIALIZATION_FAILED when the data does not fit the
-   * declared types; COMMIT_CONFLICT when the bucket changed under the task; the signal's reason
-   * when `control.signal` stops it. Nothing is visible of a task that did not commit.
+   * Recomputes buckets of the view from `source` and commits them: a window (materialize START
+   * END: the rows with event time in it are replaced), or incrementally — what the lake added
+   * since each bucket's last run (late events included; a view with `lookback` reads only from
+   * the new data's first event time minus the lookback), plus every row newer than the bucket's
+   * watermark. Buckets in the same state share one pass over the source and one commit. Throws
+   * FEATURE_VIEW_SQL_INVALID when the SQL does not return the keys, event_timestamp and
+   * features; MATERIALIZATION_FAILED when the data does not fit the declared types;
+   * COMMIT_CONFLICT when a bucket changed under the task; the signal's reason when
+   * `control.signal` stops it. Nothing is visible of work that did not commit.
    */
-  abstract materializeBucket(view: ResolvedView, bucket: number, source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<BucketRun>;
+  abstract materializeBuckets(view: ResolvedView, buckets: number[], source: SourceSnapshot, request: BucketRequest, control?: RunControl): Promise<Map<number, BucketRun>>;
 
   /** The newest row of each pending entity of a bucket, in batches of at most `batchSize`. */
   abstract pendingOnline(view: ResolvedView, bucket: number, batchSize: number): AsyncIterable<PendingBatch>;

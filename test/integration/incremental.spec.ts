@@ -115,8 +115,10 @@ describe('incremental materialization', () => {
     write.mockRestore();
     const catalog = await app.get(RegistryService).catalog();
     const state = await app.get(OfflineStore).viewState(catalog.view('daily'));
-    // The bucket whose online write failed stays pending; the buckets after it did not run.
-    expect(state).toMatchObject({ pendingBuckets: 1 });
+    // The range of buckets (a quarter of the 16) whose online write failed stays pending, and the
+    // next range, computed meanwhile; the ranges after them did not run.
+    expect(state.pendingBuckets).toBeGreaterThanOrEqual(1);
+    expect(state.pendingBuckets).toBeLessThanOrEqual(8);
     expect(await online(['DEN'])).toEqual([null]);
     const retry = await incremental('2026-01-05T00:00:00Z');
     expect(retry.views[0]).toMatchObject({ state: 'done', rowsOnline: 2 });
@@ -132,7 +134,7 @@ describe('incremental materialization', () => {
     const offlineStore = app.get(OfflineStore);
     const catalog = await app.get(RegistryService).catalog();
     const before = await offlineStore.viewState(catalog.view('daily'));
-    const spy = jest.spyOn(offlineStore, 'materializeBucket').mockRejectedValueOnce(new Error('disk full'));
+    const spy = jest.spyOn(offlineStore, 'materializeBuckets').mockRejectedValueOnce(new Error('disk full'));
     await expect(incremental('2026-01-06T00:00:00Z')).rejects.toThrow('disk full');
     spy.mockRestore();
     expect(await offlineStore.viewState(catalog.view('daily'))).toEqual(before);

@@ -22,9 +22,8 @@ export function testOfflineStore(dir: string, buckets = 4, compactAtFiles?: numb
 export async function materializeWindow(store: LakeOfflineStore, view: ResolvedView, dataset: DatasetDef, files: string[], start: Micros, end: Micros): Promise<BucketRun[]> {
   const source: SourceSnapshot = { dataset, snapshotId: 1, files: files.map((path) => ({ path, rows: 0, addedInSnapshot: 1, minTs: null, maxTs: null })) };
   const { buckets } = await store.viewState(view);
-  const runs: BucketRun[] = [];
-  for (let bucket = 0; bucket < buckets; bucket++) runs.push(await store.materializeBucket(view, bucket, source, { kind: 'window', start, end }));
-  return runs;
+  const runs = await store.materializeBuckets(view, Array.from({ length: buckets }, (_, b) => b), source, { kind: 'window', start, end });
+  return [...runs.values()];
 }
 
 /** Every pending entity's newest row, bucket by bucket, acknowledged as an online write would (so nothing stays pending). */
