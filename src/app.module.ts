@@ -12,6 +12,7 @@ import { Metrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
+import { QueueOptions } from './queue/queue.module';
 import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
 import { RetrievalModule } from './retrieval/retrieval.module';
@@ -20,7 +21,8 @@ import { ServingModule } from './serving/serving.module';
 /** The whole product; the same module serves HTTP (`serve`) and backs the CLI commands. */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  /** `worker: false` (serve --no-worker, or a server beside its own worker process): this process submits jobs but takes no tasks off a Redis queue. */
+  static register(config: AppConfig, options: QueueOptions = { worker: true }): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -30,7 +32,7 @@ export class AppModule {
         MetricsModule,
         RegistryModule,
         LakeModule,
-        MaterializationModule,
+        MaterializationModule.register(config, options),
         ServingModule,
         PushModule,
         RetrievalModule,

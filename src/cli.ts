@@ -6,6 +6,7 @@ import { lakeCommands } from './cli/commands/lake.commands';
 import { materializeCommands } from './cli/commands/materialize.commands';
 import { registryCommands } from './cli/commands/registry.commands';
 import { serveCommand } from './cli/commands/serve.command';
+import { workerCommand } from './cli/commands/worker.command';
 import { trainingSetCommands } from './cli/commands/training-sets.commands';
 import { skewCommands } from './cli/commands/skew.commands';
 import { GlobalOptions } from './cli/context';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   skewCommands(program, globals);
   keysCommands(program);
   serveCommand(program, globals);
+  workerCommand(program, globals);
   return program;
 }
 
@@ -43,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   void main(process.argv).then((code) => {
-    // `serve` keeps running; every other command ends here.
+    // `serve` and `worker` keep running; every other command ends here.
     if (code !== 0) process.exit(code);
   });
 }

@@ -22,6 +22,8 @@ import { OnlineRecovery } from './materialization/online-recovery';
 export interface HttpAppOptions {
   /** false: no log at all (tests); otherwise JSON lines at the configured level. */
   logger?: false;
+  /** Whether this process takes tasks off a Redis queue (default true; `serve` leaves them to its worker process). The local queue runs its tasks in-process either way. */
+  worker?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   const adapter = createAdapter(config, log);
   const fastify = adapter.getInstance();
   registerBodyParsers(fastify, { idleMs: config.limits.idleTimeoutSeconds * 1000, maxJsonBytes: config.limits.maxJsonBytes, maxJsonElements: config.limits.maxJsonElements });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { worker: options.worker ?? true }), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
   app.enableShutdownHooks();
   registerHooks(app, fastify);
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiInfo()));

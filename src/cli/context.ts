@@ -18,7 +18,9 @@ export function cliConfig(options: GlobalOptions): AppConfig {
  * so a command only touches what it uses, and everything is closed when it returns.
  */
 export async function withServices<T>(options: GlobalOptions, work: (get: <S>(type: Type<S>) => S, config: AppConfig) => Promise<T>): Promise<T> {
-  const config = cliConfig(options);
+  const loaded = cliConfig(options);
+  // A command runs its job in its own process, as it always has: on the local queue, whatever queue the servers use.
+  const config = AppConfig.of({ ...loaded, queue: { ...loaded.queue, url: 'local' } });
   const app: INestApplicationContext = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error'] });
   try {
     return await work((type) => app.get(type, { strict: false }), config);

@@ -149,6 +149,11 @@ export class JobFinishedError extends DomainError {
   readonly status = 409;
 }
 /** A local DuckDB file (the embedded online store) is held open by another process. */
+/** A feature view's definition was applied anew while a job that planned it ran: its tasks stop rather than mix two definitions. */
+export class FeatureViewChangedError extends DomainError {
+  readonly code = 'FEATURE_VIEW_CHANGED';
+  readonly status = 409;
+}
 export class StoreLockedError extends DomainError {
   readonly code = 'STORE_LOCKED';
   readonly status = 409;
@@ -250,6 +255,11 @@ export class OnlineStoreUnavailableError extends DomainError {
   readonly code = 'ONLINE_STORE_UNAVAILABLE';
   readonly status = 503;
 }
+/** The job queue (BullMQ's Redis) cannot take work now: submission fails at once rather than hang; serving is unaffected. */
+export class QueueUnavailableError extends DomainError {
+  readonly code = 'QUEUE_UNAVAILABLE';
+  readonly status = 503;
+}
 export class LakeUnavailableError extends DomainError {
   readonly code = 'LAKE_UNAVAILABLE';
   readonly status = 503;
@@ -288,4 +298,37 @@ export class SkewCheckNotFoundError extends DomainError {
 export class SkewSideEmptyError extends DomainError {
   readonly code = 'SKEW_SIDE_EMPTY';
   readonly status = 422;
+}
+
+/**
+ * An error that ended work in another process (a worker's task), carried back by its code,
+ * status, message and details, so that whoever waits sees it as the worker did.
+ */
+export class RemoteError extends DomainError {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+  }
+}
+
+/** An error as JSON (what a task result or a job record carries). */
+export interface ErrorRecord {
+  code: string;
+  message: string;
+  status?: number;
+  details?: Record<string, unknown>;
+}
+
+export function errorRecord(error: unknown): ErrorRecord {
+  const e = asDomainError(error);
+  if (e instanceof DomainError) return { code: e.code, message: e.message, status: e.status, ...(e.details ? { details: e.details } : {}) };
+  return { code: 'INTERNAL_ERROR', message: e instanceof Error ? e.message : String(e), status: 500 };
+}
+
+export function fromErrorRecord(record: ErrorRecord): DomainError {
+  return new RemoteError(record.code, record.status ?? 500, record.message, record.details);
 }

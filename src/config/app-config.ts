@@ -27,6 +27,20 @@ export type OnlineStoreConfig =
       timeoutMs: number;
     };
 
+/** Where jobs queue and how workers take their tasks. */
+export interface QueueConfig {
+  /** `local`: in this process; otherwise the Redis that BullMQ keeps the queue in. */
+  url: string;
+  /** Tasks one worker runs at once (its DuckDB work and its online writes overlap). */
+  concurrency: number;
+  /** Tasks a feature view's buckets are split into, so that several workers share one view. */
+  rangesPerView: number;
+  /** Tries of a task that fails for a passing reason (the lake or a store unreachable), with exponential back-off. */
+  attempts: number;
+  /** A worker that has not renewed its task's lock for this long is taken for dead, and the task runs again elsewhere. */
+  lockSeconds: number;
+}
+
 /** The budgets of every unit of work (see config-limits.ts for the defaults and README's table). */
 export interface Limits {
   /** Entity rows in one /get-online-features request. */
@@ -97,6 +111,7 @@ export class AppConfig {
   /** Memory and spill bounds of the DuckDB instances; beyond memory, large operations spill to disk, beyond spill they fail. */
   duckdb!: DuckDbConfig;
   online!: OnlineStoreConfig;
+  queue!: QueueConfig;
   /** Local working folder: lake object cache, scratch space, the embedded online store, the running server's address. Nothing in it is a source of truth but the embedded store. */
   stateDir!: string;
   registryRefreshSeconds!: number;

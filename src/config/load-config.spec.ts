@@ -76,7 +76,7 @@ describe('loadConfig', () => {
       'lake.uri: must be file://PATH or s3://BUCKET/PREFIX, got "ftp://x" (line 3)',
       'online.type: must be embedded or redis, got "memcached" (line 5)',
       'project: must be an identifier (letters, digits, _) (line 1)',
-      'surprise: unknown field (allowed: project, lake, state_dir, offline, online, duckdb, registry, monitoring, limits, auth, log_level) (line 6)',
+      'surprise: unknown field (allowed: project, lake, state_dir, offline, online, queue, duckdb, registry, monitoring, limits, auth, log_level) (line 6)',
     ]);
   });
 

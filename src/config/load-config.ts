@@ -6,7 +6,7 @@ import { LOG_LEVELS, LogLevelName } from '../common/logging';
 import { parseYaml } from '../common/yaml-file';
 import { ApiKeyDef, isRole, isSha256Hex, parseApiKeyList, ROLES } from '../core/access';
 import { isIdentifier } from '../core/identifiers';
-import { AppConfig, LakeLocation, OnlineStoreConfig } from './app-config';
+import { AppConfig, LakeLocation, OnlineStoreConfig, QueueConfig } from './app-config';
 import { readDuckDb, readLimits } from './config-limits';
 
 export const PROJECT_FILE = 'featurelake.yaml';
@@ -36,6 +36,9 @@ export const ENV_VARS = [
   'FEATURELAKE_LOG_LEVEL',
   'FEATURELAKE_REDIS_TIMEOUT_MS',
   'FEATURELAKE_IDLE_TIMEOUT_SECONDS',
+  'FEATURELAKE_QUEUE_URL',
+  'FEATURELAKE_WORKER_CONCURRENCY',
+  'FEATURELAKE_QUEUE_LOCK_SECONDS',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -72,7 +75,7 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'state_dir', 'offline', 'online', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
+  root.rejectUnknown(['project', 'lake', 'state_dir', 'offline', 'online', 'queue', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
@@ -83,6 +86,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   if (!(Number.isInteger(buckets) && buckets >= 1 && buckets <= 1024)) root.issue('must be a whole number from 1 to 1024', ['offline', 'buckets']);
   const duckdb = readDuckDb(root, env);
   const online = readOnline(root, dir, stateDir, env);
+  const queue = online && readQueue(root, online, env);
   const registry = root.object('registry');
   registry?.rejectUnknown(['refresh_seconds']);
   const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
@@ -92,7 +96,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   const auth = readAuth(root, env);
   const logLevel = env.FEATURELAKE_LOG_LEVEL ?? root.string('log_level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) root.issue(`must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`, 'log_level');
-  if (!project || !lake || !online) return undefined;
+  if (!project || !lake || !online || !queue) return undefined;
   return AppConfig.of({
     repoDir: dir,
     project,
@@ -100,6 +104,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     offlineBuckets: buckets,
     duckdb,
     online,
+    queue,
     stateDir,
     registryRefreshSeconds: refresh,
     limits,
@@ -213,6 +218,37 @@ function readOnline(root: FieldReader, dir: string, stateDir: string, env: Confi
   }
   root.issue(`must be embedded or redis, got ${JSON.stringify(type)}`, ['online', 'type']);
   return undefined;
+}
+
+/**
+ * Where jobs queue: BullMQ on Redis (`queue.url`; by default the online store's Redis when it
+ * is a single node), or `local` — in this process, no Redis needed (the embedded default).
+ */
+function readQueue(root: FieldReader, online: OnlineStoreConfig, env: ConfigEnv): QueueConfig | undefined {
+  const section = root.object('queue');
+  section?.rejectUnknown(['url', 'concurrency', 'ranges_per_view', 'attempts', 'lock_seconds']);
+  const fallback = online.type === 'redis' && !online.cluster && !online.url.includes(',') ? online.url : 'local';
+  const url = env.FEATURELAKE_QUEUE_URL ?? section?.string('url') ?? fallback;
+  if (url !== 'local' && !/^rediss?:\/\/[^,\s]+$/.test(url)) {
+    root.issue(`must be local or one redis:// or rediss:// URL (BullMQ needs a single node), got ${JSON.stringify(url)}`, ['queue', 'url']);
+    return undefined;
+  }
+  if (url !== 'local' && online.type === 'embedded') {
+    root.issue('a Redis queue needs an online store that workers on other processes can write: online.type: redis (the embedded store is one file with one writer)', ['queue', 'url']);
+    return undefined;
+  }
+  const whole = (field: string, fallbackValue: number, max: number, raw?: string) => {
+    const value = Number(raw ?? section?.scalarText(field) ?? fallbackValue);
+    if (!(Number.isInteger(value) && value >= 1 && value <= max)) root.issue(`must be a whole number from 1 to ${max}`, ['queue', field]);
+    return value;
+  };
+  return {
+    url,
+    concurrency: whole('concurrency', 2, 64, env.FEATURELAKE_WORKER_CONCURRENCY),
+    rangesPerView: whole('ranges_per_view', 4, 1024),
+    attempts: whole('attempts', 3, 20),
+    lockSeconds: positive(root, section, ['queue', 'lock_seconds'], 30, env.FEATURELAKE_QUEUE_LOCK_SECONDS),
+  };
 }
 
 /** Paths in messages are shown relative to the working folder, as the user typed them. */

@@ -1,4 +1,6 @@
+import type { ErrorRecord } from '../common/errors';
 import { Micros } from '../core/timestamp';
+import type { BucketRequest } from '../offline-store/offline-store';
 
 /** `online-restore`: the server found an online store that lost a view's data and rewrites it from the offline table. */
 export type JobKind = 'materialize' | 'materialize-incremental' | 'online-restore';
@@ -32,8 +34,24 @@ export interface ViewRun {
   rowsOnline: number;
   note?: string;
   /** Why this view failed (the job's other views still ran). */
-  error?: { code: string; message: string };
+  error?: ErrorRecord;
   durationMs: number;
+  /** What the job's plan task decided for this view, which its bucket tasks follow (absent: skipped, or not planned yet). */
+  plan?: StoredPlan;
+}
+
+/** A view's plan as the job record keeps it: every task, on any worker, reads the same. */
+export interface StoredPlan {
+  /** The definition planned: a task finding another one applied stops (FEATURE_VIEW_CHANGED). */
+  fingerprint: string;
+  buckets: number;
+  /** The source snapshot every bucket reads (null: an online-restore reads no lake data). */
+  snapshotId: number | null;
+  request: BucketRequest;
+  expectedEpoch: number | null;
+  storedEpoch: number | null;
+  /** The bucket ranges, one task each. */
+  ranges: number[][];
 }
 
 export interface JobProgress {
@@ -56,9 +74,12 @@ export interface Job {
   durationMs: number | null;
   views: ViewRun[];
   progress: JobProgress;
-  error: { code: string; message: string } | null;
-  /** The process that ran it (a job found running after a restart belonged to a dead process). */
-  owner: { pid: number; host: string };
+  error: ErrorRecord | null;
+  /**
+   * The process that ran it, and the queue it went through: a local job found running after
+   * its process died was interrupted; a job on Redis is recovered by the queue instead.
+   */
+  owner: { pid: number; host: string; queue?: 'local' | 'redis' };
 }
 
 export function totals(job: Job): { sourceRows: number; newRows: number; rowsOffline: number; rowsOnline: number } {

@@ -9,7 +9,8 @@ const PREFIX = 'jobs/';
  * Job history in the lake, one document per job (`jobs/<id>.json`, ids sort by creation time),
  * so that every replica and worker sees the same history and a restart loses none of it. A job
  * still queued or running whose owner was a process of this host that is gone (a kill -9, a
- * crash) reads as failed, JOB_INTERRUPTED, and is saved so.
+ * crash) reads as failed, JOB_INTERRUPTED, and is saved so — unless it went through Redis,
+ * whose queue gives a dead worker's tasks to another.
  */
 export class LakeJobStore extends JobStore {
   constructor(
@@ -38,7 +39,7 @@ export class LakeJobStore extends JobStore {
 
   /** A job left active by a dead process of this host becomes failed, JOB_INTERRUPTED. */
   private async settle(job: Job): Promise<Job> {
-    if (!ACTIVE_STATES.includes(job.state) || this.running(job.id) || job.owner.host !== hostname() || isAlive(job.owner.pid)) return job;
+    if (!ACTIVE_STATES.includes(job.state) || job.owner.queue === 'redis' || this.running(job.id) || job.owner.host !== hostname() || isAlive(job.owner.pid)) return job;
     const interrupted: Job = {
       ...job,
       state: 'failed',

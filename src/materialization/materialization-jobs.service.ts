@@ -1,98 +1,67 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
-import {
-  DomainError,
-  FeatureViewNotFoundError,
-  InvalidWindowError,
-  JobCancelledError,
-  JobFinishedError,
-  JobNotFoundError,
-  MaterializationInProgressError,
-  MaterializationPartialError,
-} from '../common/errors';
-import { ShutdownSignal } from '../common/shutdown-signal';
-import { workControl } from '../common/work-control';
-import { AppConfig } from '../config/app-config';
+import { FeatureViewNotFoundError, fromErrorRecord, InvalidWindowError, JobFinishedError, JobNotFoundError } from '../common/errors';
 import { FeatureCatalog } from '../core/catalog';
 import { formatTimestamp } from '../core/timestamp';
-import { Metrics } from '../metrics/metrics';
+import { JobQueue } from '../queue/job-queue';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
 import { newJobId } from './lake.job-store';
 import { RunningJobs } from './running-jobs';
-import { MaterializationService } from './materialization.service';
-
-const SAVE_INTERVAL_MS = 1000;
-
-interface Running {
-  controller: AbortController;
-  finished: Promise<Job>;
-}
 
 /**
- * Materialization jobs: a FIFO queue run one job at a time, state persisted to the JobStore
- * (throttled while running), cancellation, and the rule that two jobs never share a feature
- * view while either is queued or running.
+ * Materialization jobs as a client sees them: submitted to the JobQueue (BullMQ, or the local
+ * queue) after validation and after taking their views (two jobs never share a feature view
+ * while either is active), read back from the job record in the lake with live progress from
+ * the queue, cancelled through the queue's flag, and waited for on its announcement. The work
+ * itself is MaterializationTasks', on whichever process takes the tasks.
  */
 @Injectable()
-export class MaterializationJobs implements OnApplicationShutdown {
-  private readonly logger = new Logger(MaterializationJobs.name);
-  private readonly active = new Map<string, Job>();
-  private readonly queue: string[] = [];
-  private readonly done = new Map<string, { promise: Promise<Job>; resolve: (job: Job) => void }>();
-  private readonly errors = new Map<string, unknown>();
-  /** Saves of one job run one after another, so a throttled progress save never lands after the final one. */
-  private readonly saves = new Map<string, Promise<void>>();
-  private running?: Running & { id: string };
-
-  private readonly jobDuration;
-  private readonly rowsWritten;
-
+export class MaterializationJobs {
   constructor(
-    private readonly config: AppConfig,
     private readonly registry: RegistryService,
-    private readonly executor: MaterializationService,
     private readonly store: JobStore,
-    private readonly shutdown: ShutdownSignal,
-    metrics: Metrics,
-    private readonly running_: RunningJobs = new RunningJobs(),
-  ) {
-    this.jobDuration = metrics.histogram('featurelake_job_duration_seconds', 'Materialization jobs by kind and final state', ['kind', 'state']);
-    this.rowsWritten = metrics.counter('featurelake_job_rows_written_total', 'Rows materialization jobs wrote, by view and store', ['view', 'store']);
-  }
+    private readonly queue: JobQueue,
+    private readonly running: RunningJobs = new RunningJobs(),
+  ) {}
 
-  /** Validates and queues a job; 409 when a queued or running job already covers one of its views. */
+  /** Validates, takes the views and queues the job; 409 when an active job covers one of its views; 503 QUEUE_UNAVAILABLE when the queue cannot take it. */
   async submit(request: Omit<JobRequest, 'views'> & { views?: string[] }): Promise<Job> {
     const catalog = await this.registry.catalog();
     const views = selectViews(catalog, request.views);
     if (request.start !== undefined && request.start > request.end) {
       throw new InvalidWindowError(`start ${formatTimestamp(request.start)} is after end ${formatTimestamp(request.end)}`, { field: 'start_ts' });
     }
-    this.assertNoOverlap(views);
-    const job = newJob({ ...request, views });
-    this.running_.add(job.id);
-    await this.persist(job);
-    this.active.set(job.id, job);
-    let resolve!: (job: Job) => void;
-    this.done.set(job.id, { promise: new Promise((r) => (resolve = r)), resolve });
-    this.queue.push(job.id);
-    const submitted = structuredClone(job); // as it was queued; the runner mutates `job` from here on
-    void this.pump();
-    return submitted;
-  }
-
-  /** Resolves with the finished job; rejects with the job's own error when it failed or was cancelled. */
-  async wait(id: string): Promise<Job> {
-    const entry = this.done.get(id);
-    const job = entry ? await entry.promise : await this.get(id);
-    if (job.state === 'failed' || job.state === 'cancelled' || job.state === 'partial') throw this.errors.get(id) ?? new JobCancelledError(job.error?.message ?? 'cancelled');
+    await this.queue.ping();
+    const job = newJob({ ...request, views }, this.queue.mode);
+    await this.queue.lockViews(job.id, views, (holder) => this.isActive(holder));
+    try {
+      if (this.queue.mode === 'local') this.running.add(job.id);
+      await this.store.save(job);
+      await this.queue.submit(job.id);
+    } catch (error) {
+      this.running.delete(job.id);
+      await this.queue.unlockViews(job.id, views).catch(() => undefined);
+      if ((await this.store.get(job.id).catch(() => null))?.state === 'queued') await this.store.save({ ...job, state: 'failed', finishedAt: new Date().toISOString(), error: { code: 'QUEUE_UNAVAILABLE', message: String((error as Error)?.message ?? error) } }).catch(() => undefined);
+      throw error;
+    }
     return job;
   }
 
+  /** Resolves with the finished job; rejects with the job's own error when it failed, ended partial or was cancelled. */
+  async wait(id: string): Promise<Job> {
+    await this.queue.whenFinished(id, async () => !ACTIVE_STATES.includes((await this.get(id)).state));
+    const job = await this.get(id);
+    if (job.state === 'failed' || job.state === 'cancelled' || job.state === 'partial') throw fromErrorRecord({ status: 500, ...(job.error ?? { code: 'INTERNAL_ERROR', message: job.state }) }).withDetails({ job_id: id });
+    return job;
+  }
+
+  /** The job's record, with the live progress of its tasks while it runs. */
   async get(id: string): Promise<Job> {
-    const job = this.active.get(id) ?? (await this.store.get(id));
+    const job = await this.store.get(id);
     if (!job) throw new JobNotFoundError(`job ${JSON.stringify(id)} does not exist`, { job_id: id });
+    if (job.state === 'running') await this.overlayProgress(job);
     return job;
   }
 
@@ -100,102 +69,28 @@ export class MaterializationJobs implements OnApplicationShutdown {
     return this.store.list(limit);
   }
 
-  /** Cancels a queued job at once, or a running one at its next safe point; 409 when it has finished. */
+  /** Cancels a queued job before it starts, or a running one at its next safe point; resolves with the finished job; 409 when it has finished. */
   async cancel(id: string): Promise<Job> {
     const job = await this.get(id);
     if (!ACTIVE_STATES.includes(job.state)) throw new JobFinishedError(`job ${id} has already ${job.state}`, { job_id: id, state: job.state });
-    if (job.state === 'queued') {
-      this.queue.splice(this.queue.indexOf(id), 1);
-      this.errors.set(id, new JobCancelledError(`job ${id} was cancelled before it started`));
-      await this.finish(job, 'cancelled', { code: 'JOB_CANCELLED', message: 'cancelled before it started' });
-      return job;
-    }
-    this.running?.controller.abort();
-    return (await this.running?.finished) ?? job;
+    await this.queue.requestCancel(id);
+    await this.wait(id).catch(() => undefined);
+    return this.get(id);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.running?.controller.abort();
-    await this.running?.finished.catch(() => undefined);
+  private async isActive(id: string): Promise<boolean> {
+    const job = await this.store.get(id).catch(() => null);
+    return job !== null && ACTIVE_STATES.includes(job.state);
   }
 
-  /** Queues a save of the job as it is when the save runs; resolves when that save is done. */
-  private persist(job: Job): Promise<void> {
-    const previous = this.saves.get(job.id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.store.save(job));
-    this.saves.set(job.id, next);
-    return next;
-  }
-
-  private assertNoOverlap(views: string[]): void {
-    for (const job of this.active.values()) {
-      const shared = job.request.views.find((v) => views.includes(v));
-      if (shared) {
-        throw new MaterializationInProgressError(`feature view ${shared} is already being materialized by job ${job.id} (${job.state})`, {
-          job_id: job.id,
-          view: shared,
-        });
-      }
-    }
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    const id = this.queue.shift() as string;
-    const job = this.active.get(id) as Job;
-    const controller = new AbortController();
-    // Cancelled, over limits.job_timeout_seconds, or the server stopping: the job's statements are interrupted.
-    const control = workControl({
-      signals: [controller.signal, this.shutdown.signal],
-      timeout: { seconds: this.config.limits.jobTimeoutSeconds, field: 'limits.job_timeout_seconds' },
-    });
-    const finished = this.run(job, control.signal);
-    this.running = { id, controller, finished };
-    await finished;
-    control.dispose();
-    this.running = undefined;
-    void this.pump();
-  }
-
-  private async run(job: Job, signal: AbortSignal): Promise<Job> {
-    job.state = 'running';
-    job.startedAt = new Date().toISOString();
-    let lastSave = 0;
-    const save = () => {
-      if (Date.now() - lastSave < SAVE_INTERVAL_MS) return;
-      lastSave = Date.now();
-      void this.persist(job).catch((error: unknown) => this.logger.warn(`could not save job ${job.id}: ${String(error)}`));
-    };
-    try {
-      await this.persist(job);
-      await this.executor.execute(job, await this.registry.catalog(), signal, save);
-      return await this.finish(job, 'succeeded', null);
-    } catch (error) {
-      this.errors.set(job.id, error instanceof DomainError ? error.withDetails({ job_id: job.id }) : error);
-      const cancelled = error instanceof JobCancelledError;
-      const described = error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL_ERROR', message: String(error) };
-      if (!cancelled && !(error instanceof DomainError)) this.logger.error(`job ${job.id} failed: ${(error as Error)?.stack ?? String(error)}`);
-      return this.finish(job, cancelled ? 'cancelled' : error instanceof MaterializationPartialError ? 'partial' : 'failed', described);
-    }
-  }
-
-  private async finish(job: Job, state: Job['state'], error: Job['error']): Promise<Job> {
-    job.state = state;
-    job.error = error;
-    job.finishedAt = new Date().toISOString();
-    job.durationMs = job.startedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : 0;
-    this.jobDuration.observe({ kind: job.request.kind, state }, job.durationMs / 1000);
-    for (const view of job.views) {
-      this.rowsWritten.inc({ view: view.view, store: 'offline' }, view.rowsOffline);
-      this.rowsWritten.inc({ view: view.view, store: 'online' }, view.rowsOnline);
-    }
-    for (const view of job.views) if (view.state === 'pending' || view.state === 'running') view.state = state === 'cancelled' ? 'cancelled' : view.state;
-    await this.persist(job).catch((e: unknown) => this.logger.error(`could not save job ${job.id}: ${String(e)}`));
-    this.saves.delete(job.id);
-    this.active.delete(job.id);
-    this.running_.delete(job.id);
-    this.done.get(job.id)?.resolve(job);
-    return job;
+  /** Progress is the mean of the planned tasks' (each 0…1), so it is their sum however many workers share them. */
+  private async overlayProgress(job: Job): Promise<void> {
+    const planned = job.views.reduce((n, v) => n + (v.plan?.ranges.length ?? 0), 0);
+    if (planned === 0) return;
+    const reported = await this.queue.progress(job.id).catch(() => new Map<string, number>());
+    const done = [...reported.values()].reduce((a, b) => a + b, 0);
+    const current = job.views.find((v) => v.state === 'running');
+    job.progress = { view: current?.view ?? null, phase: current ? 'offline' : null, fraction: Math.min(1, done / planned), rowsPerSecond: null, etaSeconds: null };
   }
 }
 
@@ -211,7 +106,7 @@ function selectViews(catalog: FeatureCatalog, names?: string[]): string[] {
   return [...new Set(names)];
 }
 
-function newJob(request: JobRequest): Job {
+function newJob(request: JobRequest, queue: 'local' | 'redis'): Job {
   const views: ViewRun[] = request.views.map((view) => ({
     view,
     state: 'pending',
@@ -235,6 +130,6 @@ function newJob(request: JobRequest): Job {
     views,
     progress: { view: null, phase: null, fraction: 0, rowsPerSecond: null, etaSeconds: null },
     error: null,
-    owner: { pid: process.pid, host: hostname() },
+    owner: { pid: process.pid, host: hostname(), queue },
   };
 }

@@ -12,7 +12,10 @@ import { RegistryService } from '../registry/registry.service';
 import { Metrics } from '../metrics/metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, Limits } from '../config/app-config';
+import { LocalJobQueue } from '../queue/local.job-queue';
+import { MaterializationTasks } from './materialization-tasks';
+import { RunningJobs } from './running-jobs';
 import { defaultLimits } from '../config/config-limits';
 import { ShutdownSignal } from '../common/shutdown-signal';
 
@@ -79,6 +82,18 @@ class FakeOfflineStore {
   }
 }
 
+function testConfig(limits: Partial<Limits> = {}): AppConfig {
+  return AppConfig.of({ limits: { ...defaultLimits(), ...limits }, queue: { url: 'local', concurrency: 1, rangesPerView: 4, attempts: 3, lockSeconds: 30 } } as AppConfig);
+}
+
+/** Jobs on the local queue, their tasks run in this process one at a time (so calls come in a fixed order). */
+function localJobs(config: AppConfig, registry: RegistryService, executor: MaterializationService, store: InMemoryJobStore): MaterializationJobs {
+  const queue = new LocalJobQueue(new ShutdownSignal(), config.queue.attempts);
+  const running = new RunningJobs();
+  void new MaterializationTasks(config, registry, executor, store, queue, running, new Metrics(), { worker: true }).onApplicationBootstrap();
+  return new MaterializationJobs(registry, store, queue, running);
+}
+
 function snapshot(id: number): DatasetSnapshot {
   return {
     snapshotId: id,
@@ -103,8 +118,7 @@ describe('materialization jobs (fake stores)', () => {
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
     const executor = new MaterializationService(datasets, offline as unknown as OfflineStore, online, new Metrics());
-    const config = AppConfig.of({ limits: defaultLimits() } as AppConfig);
-    jobs = new MaterializationJobs(config, registry, executor, store, new ShutdownSignal(), new Metrics());
+    jobs = localJobs(testConfig(), registry, executor, store);
   });
 
   it('runs a window job: offline, then pending entities online in batches, and records it', async () => {
@@ -206,10 +220,10 @@ describe('materialization jobs (fake stores)', () => {
   });
 
   it('stops a job over limits.job_timeout_seconds, naming the limit', async () => {
-    const config = AppConfig.of({ limits: { ...defaultLimits(), jobTimeoutSeconds: 0.05 } } as AppConfig);
+    const config = testConfig({ jobTimeoutSeconds: 0.05 });
     const registry = { catalog: async () => catalog } as unknown as RegistryService;
     const datasets = { snapshot: async () => latest, localFiles: async (s: DatasetSnapshot) => s.files.map((f) => f.key), localPath: async (k: string) => k } as unknown as DatasetService;
-    const slow = new MaterializationJobs(config, registry, new MaterializationService(datasets, offline as unknown as OfflineStore, online, new Metrics()), store, new ShutdownSignal(), new Metrics());
+    const slow = localJobs(config, registry, new MaterializationService(datasets, offline as unknown as OfflineStore, online, new Metrics()), store);
     let release!: () => void;
     offline.gate = new Promise((r) => (release = r));
     const job = await slow.submit({ kind: 'materialize', start: 1n, end: 2n, views: ['driver_stats'] });

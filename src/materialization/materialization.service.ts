@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, JobCancelledError, MaterializationPartialError, StoreLockedError } from '../common/errors';
+import { JobCancelledError, LakeUnavailableError } from '../common/errors';
 import { stopReason } from '../common/work-control';
 import { stoppedError } from '../duckdb/progress';
-import { FeatureCatalog, ResolvedView } from '../core/catalog';
+import { ResolvedView } from '../core/catalog';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { BucketRequest, OfflineStore, RunControl, SourceSnapshot } from '../offline-store/offline-store';
@@ -15,10 +15,12 @@ const ONLINE_BATCH = 5000;
 const WRITES_IN_FLIGHT = 3;
 
 /**
- * Does the work of one materialization job, view by view: recompute the view's rows from the
- * lake into its offline table, then write the newest row of every changed entity online, in
- * bounded batches. Reports progress through `onUpdate` and stops at the next safe point when
- * `signal` aborts; either way the stores stay consistent (see OfflineStore's invariant).
+ * The steps of materializing a feature view, which a job's tasks run on any worker: prepare
+ * (the source snapshot, the online store's marker checked), then per range of buckets the
+ * offline phase (rows recomputed from the lake and committed) and the online phase (the newest
+ * row of every changed entity written online, in bounded batches), then finish (the next
+ * epoch). Each step stops at its next safe point when its signal aborts; either way the stores
+ * stay consistent (see OfflineStore's invariant).
  */
 @Injectable()
 export class MaterializationService {
@@ -33,85 +35,6 @@ export class MaterializationService {
     metrics: Metrics,
   ) {
     this.lossDetected = metrics.counter('featurelake_online_store_loss_detected_total', 'Times a view was found missing from the online store (marker gone or older) and rewritten from the offline table', ['view']);
-  }
-
-  /**
-   * Runs the job's views in turn. A view that fails is marked failed with its error and the
-   * others still run; then the job fails with MATERIALIZATION_PARTIAL (some succeeded) or the
-   * view's own error (all failed). Work stopped by `signal` (cancelled, over its time budget,
-   * shutting down), or a store another process holds, ends the whole job at once.
-   */
-  async execute(job: Job, catalog: FeatureCatalog, signal: AbortSignal, onUpdate: () => void): Promise<void> {
-    const failures: { view: string; error: unknown }[] = [];
-    for (const [index, run] of job.views.entries()) {
-      if (signal.aborted) throw stoppedError(signal);
-      const view = catalog.view(run.view);
-      const started = Date.now();
-      run.state = 'running';
-      job.progress = { view: view.def.name, phase: 'offline', fraction: index / job.views.length, rowsPerSecond: null, etaSeconds: null };
-      onUpdate();
-      try {
-        await this.runView(job, run, view, catalog.project, signal, (within) => {
-          job.progress.fraction = (index + within) / job.views.length;
-          onUpdate();
-        });
-        run.state = run.state === 'running' ? 'done' : run.state;
-      } catch (error) {
-        if (signal.aborted || error instanceof JobCancelledError || error instanceof StoreLockedError) {
-          run.state = error instanceof JobCancelledError ? 'cancelled' : 'failed';
-          throw error;
-        }
-        run.state = 'failed';
-        run.error = describeError(error);
-        failures.push({ view: run.view, error });
-        this.logger.warn(`${view.def.name} failed; the job's other views still run: ${run.error.code}: ${run.error.message}`);
-      } finally {
-        run.durationMs = Date.now() - started;
-        this.logger.log(`${view.def.name}: ${run.state}, ${run.rowsOffline} offline rows, ${run.rowsOnline} online rows in ${run.durationMs} ms`);
-      }
-    }
-    job.progress = { view: null, phase: null, fraction: 1, rowsPerSecond: null, etaSeconds: null };
-    if (failures.length === job.views.length) throw failures[0].error;
-    if (failures.length > 0) {
-      const views = failures.map((f) => f.view);
-      throw new MaterializationPartialError(`${views.length} of ${job.views.length} feature views failed (${views.join(', ')}); the others were materialized`, {
-        failed_views: Object.fromEntries(job.views.filter((v) => v.error).map((v) => [v.view, v.error])),
-      });
-    }
-  }
-
-  /**
-   * The view's buckets in ranges, pipelined: while one range's entities are written online (JS
-   * and the online store), the next range is computed (DuckDB's threads), so neither waits for
-   * the other. At most two ranges are in progress; a failure waits for the other to settle.
-   */
-  private async runView(job: Job, run: ViewRun, view: ResolvedView, project: string, signal: AbortSignal, progress: (within: number) => void): Promise<void> {
-    const plan = await this.prepareView(job, run, view, project);
-    if (!plan) return;
-    const ranges = bucketRanges(plan.buckets, Math.min(plan.buckets, IN_PROCESS_RANGES));
-    const compute = (index: number) => {
-      if (signal.aborted) throw stoppedError(signal);
-      const control = this.control(job, signal, (f) => progress((index + f) / ranges.length));
-      const started = this.computeBuckets(view, plan, ranges[index], control);
-      started.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
-      return started;
-    };
-    let computing = compute(0);
-    for (const [index, range] of ranges.entries()) {
-      const outcome = await computing;
-      if (index + 1 < ranges.length) computing = compute(index + 1);
-      job.progress.phase = 'online';
-      try {
-        outcome.rowsOnline = await this.writeBuckets(view, range, project, signal);
-      } catch (error) {
-        await computing.catch(() => undefined);
-        throw error;
-      }
-      addOutcome(run, outcome);
-      progress((index + 1) / ranges.length);
-    }
-    if (run.rowsOffline === 0 && run.rowsOnline === 0 && plan.allUpToDate) run.note ??= UP_TO_DATE;
-    await this.finishView(run, view, plan, project, signal);
   }
 
   /**
@@ -143,13 +66,6 @@ export class MaterializationService {
     // Written before any record, so that a loss while this run writes shows at its end.
     if (stored === null) await this.online.writeEpoch(project, view, expected ?? 0);
     return plan;
-  }
-
-  /** A range of buckets: both phases, in order (what one task of a job does). */
-  async runBuckets(view: ResolvedView, plan: ViewPlan, buckets: number[], project: string, control: RunControl): Promise<BucketOutcome> {
-    const outcome = await this.computeBuckets(view, plan, buckets, control);
-    outcome.rowsOnline = await this.writeBuckets(view, buckets, project, control.signal);
-    return outcome;
   }
 
   /** The offline phase of a range: its buckets' rows recomputed in one pass over the source and committed to the lake (and marked pending online). */
@@ -201,6 +117,13 @@ export class MaterializationService {
     run.note = `the online store had lost this view (${why}); every entity was written again from the offline table`;
   }
 
+  /** A view's source at a snapshot a plan chose, as the offline store reads it (on whichever worker runs the task). */
+  async sourceAt(view: ResolvedView, snapshotId: number): Promise<SourceSnapshot> {
+    const snapshot = await this.datasets.snapshot(view.dataset.name, snapshotId);
+    if (!snapshot) throw new LakeUnavailableError(`snapshot ${snapshotId} of dataset ${view.dataset.name} is not in the lake`, { dataset: view.dataset.name, snapshot: snapshotId });
+    return this.sourceOf(view, snapshot);
+  }
+
   /** The snapshot's files as the offline store reads them: local paths (a cache for S3) with their manifest entries. */
   private async sourceOf(view: ResolvedView, snapshot: DatasetSnapshot): Promise<SourceSnapshot> {
     const paths = await this.datasets.localFiles(snapshot);
@@ -212,20 +135,6 @@ export class MaterializationService {
       maxTs: f.maxTimestamp === null ? null : parseTimestamp(f.maxTimestamp),
     }));
     return { dataset: view.dataset, snapshotId: snapshot.snapshotId, files };
-  }
-
-  /** Progress of a bucket's engine work (0…1 within the bucket), and the job's signal. */
-  private control(job: Job, signal: AbortSignal, progress: (fraction: number) => void): RunControl {
-    const started = Date.now();
-    return {
-      signal,
-      onProgress: ({ fraction, rowsProcessed }) => {
-        const seconds = (Date.now() - started) / 1000;
-        job.progress.rowsPerSecond = seconds > 0 ? rowsProcessed / seconds : null;
-        job.progress.etaSeconds = fraction && fraction > 0 ? (seconds * (1 - fraction)) / fraction : null;
-        progress(0.5 * (fraction ?? 0));
-      },
-    };
   }
 
   /**
@@ -251,9 +160,6 @@ export class MaterializationService {
   }
 }
 
-/** How many passes over the source a view's buckets take when one process runs them all. */
-const IN_PROCESS_RANGES = 4;
-
 /** Buckets 0…count−1 split into `ranges` contiguous ranges of near-equal size. */
 export function bucketRanges(count: number, ranges: number): number[][] {
   const n = Math.max(1, Math.min(count, ranges));
@@ -264,7 +170,7 @@ export function bucketRanges(count: number, ranges: number): number[][] {
   });
 }
 
-const UP_TO_DATE = 'up to date: no new data in the lake and nothing newer than the last run to add';
+export const UP_TO_DATE = 'up to date: no new data in the lake and nothing newer than the last run to add';
 
 /** What a view's buckets share in one job: the source they read, what they recompute, the online epochs. */
 export interface ViewPlan {
@@ -288,14 +194,4 @@ export interface BucketOutcome {
 function requestOf(job: Job, run: ViewRun, view: ResolvedView): BucketRequest {
   if (job.request.kind === 'materialize') return { kind: 'window', start: run.start!, end: run.end };
   return { kind: 'incremental', end: run.end, mode: view.def.incremental };
-}
-
-function addOutcome(run: ViewRun, outcome: BucketOutcome): void {
-  run.rowsOffline += outcome.rowsOffline;
-  run.rowsOnline += outcome.rowsOnline;
-  run.newRows = Math.max(run.newRows, outcome.newRows);
-}
-
-function describeError(error: unknown): { code: string; message: string } {
-  return error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL_ERROR', message: String(error) };
 }

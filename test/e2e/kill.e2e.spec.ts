@@ -1,32 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { BIN, cleanEnv, featurelake } from '../support/cli';
 import { query, writeFile } from '../support/duckdb-files';
 import { startRedis, TestRedis } from '../support/redis-server';
+import { scoresRepo } from '../support/scores-repo';
 
 const ENTITIES = 300_000;
-
-/** A feature repo in `dir` with one dataset (events) and one view (scores) keyed by user_id. */
-function scoresRepo(dir: string, project: string, online = ''): string {
-  const repo = join(dir, 'repo');
-  mkdirSync(repo);
-  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../lake\nstate_dir: ..\n${online}`);
-  writeFileSync(
-    join(repo, 'defs.yaml'),
-    `entities: [{ name: user, join_keys: [user_id], value_type: int64 }]
-datasets: [{ name: events, timestamp_field: ts }]
-feature_views:
-  - name: scores
-    entities: [user]
-    source: events
-    features: [{ name: score, type: float64 }]
-`,
-  );
-  return repo;
-}
 
 /** kill -9 in the middle of writing to Redis: the next run completes, and online equals offline. */
 describe('a killed materialization', () => {

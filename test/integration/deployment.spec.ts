@@ -127,6 +127,7 @@ describe('infra/k8s manifests', () => {
     }
     expect(manifests.map((m) => `${m.apiVersion} ${m.kind}/${m.metadata.name}`).sort()).toEqual([
       'apps/v1 Deployment/featurelake',
+      'apps/v1 Deployment/featurelake-worker',
       'apps/v1 Deployment/redis',
       'apps/v1 StatefulSet/minio',
       'batch/v1 Job/minio-create-bucket',
@@ -191,7 +192,11 @@ describe('infra/k8s manifests', () => {
     }
     const port = find('Service', 'featurelake').spec!.ports![0];
     expect([port.port, portNumber(server, port.targetPort)]).toEqual([SERVER_PORT, SERVER_PORT]);
-    expect(serverContainer.args).toEqual(['serve', '--host', '0.0.0.0', '--port', String(SERVER_PORT)]);
+    expect(serverContainer.args).toEqual(['serve', '--host', '0.0.0.0', '--port', String(SERVER_PORT), '--no-worker']);
+    // The compute its servers leave to workers: a Deployment of its own, taking the same config.
+    const worker = podOf('Deployment', 'featurelake-worker');
+    expect(worker.spec.containers[0].args).toEqual(['worker']);
+    expect(worker.spec.containers[0].envFrom).toEqual(serverContainer.envFrom);
     // Each workload's selector matches its own pods.
     for (const w of workloads.filter((w) => w.kind !== 'Job')) {
       const { matchLabels } = w.spec!.selector as { matchLabels: Record<string, string> };
@@ -267,6 +272,7 @@ describe('infra/k8s manifests', () => {
 interface ComposeService {
   image?: string;
   build?: string | { context: string };
+  command?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
@@ -316,6 +322,18 @@ describe('docker-compose.yml', () => {
     expect(config.lake).toMatchObject({ kind: 's3', bucket: 'featurelake', prefix: 'flights', endpoint: 'http://minio:9000', forcePathStyle: true });
     expect(config.online).toMatchObject({ type: 'redis', url: 'redis://redis:6379', cluster: false });
     expect(compose.services['minio-init'].environment!.LAKE_BUCKET).toBe(config.lake.kind === 's3' ? config.lake.bucket : '');
+  });
+
+  it('runs workers on the queue in the same Redis, reading the same lake, apart from a server that forks none', () => {
+    const worker = compose.services.worker;
+    expect(worker.command).toEqual(['worker']);
+    expect(compose.services.featurelake.command).toContain('--no-worker');
+    const server = loadConfig(join(ROOT, 'feature-repo'), configEnv(compose.services.featurelake.environment!));
+    const compute = loadConfig(join(ROOT, 'feature-repo'), configEnv(worker.environment!));
+    expect(compute.queue.url).toBe('redis://redis:6379');
+    expect(server.queue.url).toBe(compute.queue.url);
+    expect(compute.lake).toEqual(server.lake);
+    expect(compute.online).toEqual(server.online);
   });
 
   it('configures the service as the Kubernetes manifests do, API keys aside', () => {

@@ -115,13 +115,10 @@ describe('incremental materialization', () => {
     write.mockRestore();
     const catalog = await app.get(RegistryService).catalog();
     const state = await app.get(OfflineStore).viewState(catalog.view('daily'));
-    // The range of buckets (a quarter of the 16) whose online write failed stays pending, and the
-    // next range, computed meanwhile; the ranges after them did not run.
+    // The range of buckets whose online write failed stays pending (the other ranges are tasks of their own, and went on).
     expect(state.pendingBuckets).toBeGreaterThanOrEqual(1);
-    expect(state.pendingBuckets).toBeLessThanOrEqual(8);
-    expect(await online(['DEN'])).toEqual([null]);
     const retry = await incremental('2026-01-05T00:00:00Z');
-    expect(retry.views[0]).toMatchObject({ state: 'done', rowsOnline: 2 });
+    expect(retry.views[0]).toMatchObject({ state: 'done' });
     expect(await app.get(OfflineStore).viewState(catalog.view('daily'))).toMatchObject({ consumedSnapshot: 3, pendingBuckets: 0 });
     expect(await online(['DEN', 'ORD'])).toEqual([
       { at: t('2026-01-04T00:00:00Z'), avg: 40, n: 1n },
@@ -129,7 +126,7 @@ describe('incremental materialization', () => {
     ]);
   });
 
-  it('changes nothing offline when the offline step fails, and keeps the job history', async () => {
+  it('keeps the buckets of a range whose offline step failed as they were, and the job history', async () => {
     await ingest(['SFO,2026-01-04T08:00:00Z,1']);
     const offlineStore = app.get(OfflineStore);
     const catalog = await app.get(RegistryService).catalog();
@@ -137,7 +134,8 @@ describe('incremental materialization', () => {
     const spy = jest.spyOn(offlineStore, 'materializeBuckets').mockRejectedValueOnce(new Error('disk full'));
     await expect(incremental('2026-01-06T00:00:00Z')).rejects.toThrow('disk full');
     spy.mockRestore();
-    expect(await offlineStore.viewState(catalog.view('daily'))).toEqual(before);
+    // The failed range consumed nothing, so the view as a whole still stands at the snapshot before.
+    expect(await offlineStore.viewState(catalog.view('daily'))).toMatchObject({ consumedSnapshot: before.consumedSnapshot });
     const history = await app.get(MaterializationJobs).list(10);
     expect(history.map((j) => j.state)).toEqual(['failed', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded']);
     expect(history[0].error).toMatchObject({ code: 'INTERNAL_ERROR' });

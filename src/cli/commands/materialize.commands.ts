@@ -42,16 +42,17 @@ export function materializeCommands(program: Command, globals: () => GlobalOptio
     );
 }
 
-/** Submits the job to the in-process queue and shows its progress until it ends. */
+/** Submits the job and shows its progress (read back as any client would) until it ends. */
 function runJob(globals: GlobalOptions, request: Omit<JobRequest, 'views'> & { views?: string[] }): Promise<void> {
   return withServices(globals, async (get) => {
     const jobs = get(MaterializationJobs);
     const job = await jobs.submit(request);
     const reporter = new ProgressReporter();
     const timer = setInterval(() => {
-      const { view, phase, fraction, rowsPerSecond, etaSeconds } = job.progress;
-      if (view) reporter.update({ label: `${view} (${phase ?? 'starting'})`, fraction, rowsPerSecond, etaSeconds });
-    }, 200);
+      void jobs.get(job.id).then(({ progress: { view, phase, fraction, rowsPerSecond, etaSeconds } }) => {
+        if (view) reporter.update({ label: `${view} (${phase ?? 'starting'})`, fraction, rowsPerSecond, etaSeconds });
+      }, () => undefined);
+    }, 500);
     try {
       printJob(await jobs.wait(job.id));
     } catch (error) {

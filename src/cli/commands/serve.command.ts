@@ -1,16 +1,23 @@
 import { Logger } from '@nestjs/common';
+import { ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { Command } from 'commander';
 import { claimServerFile, removeServerFile, updateServerFile } from '../../common/server-file';
+import { AppConfig } from '../../config/app-config';
 import { createHttpApp } from '../../http-app';
 import { cliConfig, GlobalOptions } from '../context';
+
+/** The forked worker's OS priority: below the server's, so that compute yields the CPU to serving. */
+const WORKER_NICENESS = 10;
 
 export function serveCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('serve')
-    .description('run the HTTP server (Feast-compatible feature server plus the featurelake API)')
+    .description('run the HTTP server (Feast-compatible feature server plus the featurelake API); with a Redis queue it forks a worker at a lower priority')
     .option('--port <port>', 'port to listen on', '6566')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .action(async (options: { port: string; host: string }) => {
+    .option('--no-worker', 'fork no worker: run `featurelake worker` processes apart (production, several machines)')
+    .action(async (options: { port: string; host: string; worker: boolean }) => {
       const config = cliConfig(globals());
       const startedAt = new Date().toISOString();
       // Before anything opens a file: a second server on this state folder stops here, naming the first.
@@ -20,11 +27,42 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
       const forget = () => removeServerFile(config.stateDir, process.pid);
       process.on('exit', forget);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, forget);
-      const app = await createHttpApp(config);
+      const redisQueue = config.queue.url !== 'local';
+      // With a Redis queue the server takes no tasks itself: its own worker process (or other machines') do.
+      const app = await createHttpApp(config, { worker: !redisQueue });
+      if (redisQueue && options.worker) forkWorker(globals(), config);
       await app.listen(Number(options.port), options.host);
       const url = (await app.getUrl()).replace('[::1]', 'localhost');
       updateServerFile(config.stateDir, { pid: process.pid, url, startedAt });
       // Through the app's logger: the server's stdout is JSON lines only.
       new Logger('Server').log(`featurelake serving project ${config.project} at ${url} (OpenAPI: ${url}/docs)`);
     });
+}
+
+/**
+ * `featurelake worker` as a child process at a lower OS priority, restarted if it dies, stopped
+ * with the server. Its own process: its DuckDB threads and row loops never hold the server's
+ * event loop, and the OS scheduler favours the server when both want the CPU.
+ */
+function forkWorker(globals: GlobalOptions, config: AppConfig): void {
+  const logger = new Logger('Server');
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const start = () => {
+    child = spawn(process.execPath, [process.argv[1], '--repo', globals.repo, 'worker'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      logger.warn(`the worker process exited (${signal ?? code}); starting another in 1 s`);
+      setTimeout(start, 1000).unref();
+    });
+  };
+  const stop = () => {
+    stopping = true;
+    child?.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, stop);
+  process.on('exit', stop);
+  start();
+  logger.log(`forked a worker (pid ${child?.pid}, niceness ${WORKER_NICENESS}) taking tasks from ${config.queue.url.replace(/\/\/[^@]*@/, '//')}`);
 }

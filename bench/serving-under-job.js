@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Serving under a job: online reads of 1 entity × 10 features at a fixed rate (hey, pinned to
+ * core 1) against `featurelake serve` on Redis, with no job running (the baseline, same run)
+ * and while a materialization of `--entities` rows of another view runs on the worker process
+ * `serve` forks at a lower OS priority (BullMQ on the same Redis). Rounds alternate; each
+ * prints p50/p99 of both and the p99 ratio; then the medians. The job is a window
+ * materialization (a full recompute every round).
+ *
+ * Usage: npm run build && node bench/serving-under-job.js [--entities 1000000] [--rate 300] [--seconds 10] [--rounds 3]
+ */
+const { mkdtempSync, rmSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { BIN, startRedis, featurelake, freePort, stop, sleep } = require('./lib/processes');
+const { writeRepo, writeEvents } = require('./lib/bench-repo');
+const { fixedRate, median } = require('./lib/load');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const ENTITIES = option('entities', 1_000_000);
+const RATE = option('rate', 300);
+const SECONDS = option('seconds', 10);
+const ROUNDS = option('rounds', 3);
+
+const READ = { features: Array.from({ length: 10 }, (_, i) => `v2:f${10 + i}`), entities: { user_id: [4242] } };
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-bench-under-job-'));
+  const redis = await startRedis();
+  let server;
+  try {
+    const repo = writeRepo(dir, { redisUrl: redis.url });
+    await writeEvents(path.join(dir, 'events.parquet'), ENTITIES);
+    featurelake(repo, {}, 'apply');
+    featurelake(repo, {}, 'ingest', 'events', path.join(dir, 'events.parquet'));
+    featurelake(repo, {}, 'materialize-incremental', new Date().toISOString(), '--views', 'v2'); // what the reads read
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // Not pinned: the server and its forked worker (niceness 10) share the machine as they would in use.
+    server = spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port)], { env: { ...process.env, NODE_NO_WARNINGS: '1', FEATURELAKE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    await health(base);
+    await sleep(2000); // the worker process starts
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}`);
+    console.log(`reads: 1 entity × 10 features at ${RATE} req/s for ${SECONDS} s; job: materialize ${ENTITIES.toLocaleString('en-US')} rows × 10 features of another view on the forked worker\n`);
+    fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: 3 }); // warm-up
+    const alone = [];
+    const during = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      alone.push(fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: SECONDS }));
+      const job = await submit(base);
+      const measured = fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: SECONDS });
+      const state = await jobState(base, job);
+      if (state !== 'running') throw new Error(`the job was ${state} before the reads ended: raise --entities or lower --seconds`);
+      during.push(measured);
+      await finished(base, job);
+      const a = alone[round];
+      console.log(`round ${round + 1}: no job p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors) | job running p50 ${measured.p50.toFixed(2)} ms p99 ${measured.p99.toFixed(2)} ms (${measured.errors} errors) | p99 ratio ${(measured.p99 / a.p99).toFixed(2)}×`);
+    }
+    const p99Alone = median(alone.map((r) => r.p99));
+    const p99During = median(during.map((r) => r.p99));
+    const errors = [...alone, ...during].reduce((n, r) => n + r.errors, 0);
+    console.log(`\nmedian p50: ${median(alone.map((r) => r.p50)).toFixed(2)} ms alone, ${median(during.map((r) => r.p50)).toFixed(2)} ms during the job`);
+    console.log(`median p99: ${p99Alone.toFixed(2)} ms alone, ${p99During.toFixed(2)} ms during the job | ratio ${(p99During / p99Alone).toFixed(2)}× (target ≤ 2×) | errors ${errors}`);
+  } finally {
+    await stop(server);
+    await stop(redis.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function health(base) {
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await sleep(50);
+  }
+  throw new Error('the server did not come up');
+}
+
+async function submit(base) {
+  const response = await fetch(`${base}/materialize?async=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ start_ts: '2000-01-01T00:00:00Z', end_ts: new Date(Date.now() + 3600_000).toISOString(), feature_views: ['v1'] }),
+  });
+  if (response.status !== 202) throw new Error(`submitting the job: ${response.status} ${await response.text()}`);
+  const { job_id: id } = await response.json();
+  for (let i = 0; i < 600 && (await jobState(base, id)) === 'queued'; i++) await sleep(50);
+  return id;
+}
+
+async function jobState(base, id) {
+  return (await (await fetch(`${base}/jobs/${id}`)).json()).state;
+}
+
+async function finished(base, id) {
+  for (;;) {
+    const state = await jobState(base, id);
+    if (state !== 'queued' && state !== 'running') {
+      if (state !== 'succeeded') throw new Error(`the job ended ${state}`);
+      return;
+    }
+    await sleep(200);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+import { ErrorRecord, errorRecord } from '../common/errors';
+
+/**
+ * One unit of a job's work, as the queue carries it (plain JSON, so any worker can take it):
+ * `plan` reads what the job will do and fans out `range` tasks (a feature view's buckets each),
+ * which run in parallel on any workers; `finish` runs once all of them have ended.
+ */
+export type Task =
+  | { kind: 'plan'; jobId: string }
+  | { kind: 'range'; jobId: string; view: string; buckets: number[] }
+  | { kind: 'finish'; jobId: string };
+
+/** A fanned-out task as `finish` sees it: what it returned, or the error it failed with for good. */
+export interface TaskOutcome {
+  task: Task;
+  result?: Record<string, unknown>;
+  error?: ErrorRecord;
+}
+
+export interface TaskContext {
+  /** Which try this is (1 for the first): a task may run again after its worker died. */
+  attempt: number;
+  /** No further try follows if this one fails (a `plan` or `finish` then ends its job itself). */
+  finalAttempt: boolean;
+  /** Stopped when this process shuts down (the task is then tried again elsewhere). */
+  signal: AbortSignal;
+  /** The outcomes of the tasks fanned out before this one (a `finish`); empty for others. */
+  outcomes(): Promise<TaskOutcome[]>;
+}
+
+export interface TaskHandler {
+  run(task: Task, context: TaskContext): Promise<Record<string, unknown>>;
+}
+
+/** Thrown by a handler for an error that trying again cannot fix: the task fails at once. */
+export class FinalTaskError extends Error {
+  constructor(readonly record: ErrorRecord) {
+    super(record.message);
+  }
+}
+
+/**
+ * The queue jobs go through, whichever runs it: BullMQ on Redis (workers in other processes or
+ * machines), or `local` (in this process). Besides tasks it keeps what every process of a job
+ * shares while it runs: per-task progress, the cancel flag, per-view locks, and the news that a
+ * job finished. The job's record itself lives in the lake (JobStore).
+ */
+export abstract class JobQueue {
+  abstract readonly mode: 'local' | 'redis';
+
+  /** Where it is, for messages (`local`, or the Redis URL without credentials). */
+  abstract readonly location: string;
+
+  /** Queues a job's first task. QUEUE_UNAVAILABLE (503) at once when the queue cannot take it. */
+  abstract submit(jobId: string): Promise<void>;
+
+  /** Queues `tasks` to run in parallel, and `then` to run once every one of them has ended. */
+  abstract fanOut(tasks: Task[], then: Task): Promise<void>;
+
+  /** Starts running tasks in this process with `handler`, `concurrency` at a time. */
+  abstract consume(handler: TaskHandler, concurrency: number): Promise<void>;
+
+  /** Records how far a running task is (0…1), under a key unique within its job. */
+  abstract reportProgress(jobId: string, taskKey: string, fraction: number): Promise<void>;
+
+  /** The progress every task of the job reported so far, by task key. */
+  abstract progress(jobId: string): Promise<Map<string, number>>;
+
+  /** Raises the job's cancel flag, which its tasks poll. */
+  abstract requestCancel(jobId: string): Promise<void>;
+
+  abstract isCancelled(jobId: string): Promise<boolean>;
+
+  /** Calls `listener` once the job's cancel flag is raised (at once in this process, within a poll elsewhere); returns the unsubscribe. */
+  abstract onCancel(jobId: string, listener: () => void): () => void;
+
+  /** Takes the views for the job; MATERIALIZATION_IN_PROGRESS naming the holder when another live job has one. `holderActive` says whether a holder still runs. */
+  abstract lockViews(jobId: string, views: string[], holderActive: (jobId: string) => Promise<boolean>): Promise<void>;
+
+  abstract unlockViews(jobId: string, views: string[]): Promise<void>;
+
+  /** Tells every process waiting on the job that it has finished (its record is final). */
+  abstract announceFinished(jobId: string): Promise<void>;
+
+  /** Resolves once the job has finished: on the announcement, or when `isFinished` says so (checked once subscribed, so no announcement is missed). */
+  abstract whenFinished(jobId: string, isFinished: () => Promise<boolean>): Promise<void>;
+
+  /** Resolves when the queue answers; QUEUE_UNAVAILABLE otherwise. */
+  abstract ping(): Promise<void>;
+}
+
+/** A stable key for a task within its job (progress fields, BullMQ job ids). */
+export function taskKey(task: Task): string {
+  if (task.kind === 'range') return `range-${task.view}-${task.buckets[0]}-${task.buckets[task.buckets.length - 1]}`;
+  return task.kind;
+}
+
+/** Codes of errors that pass: the task is tried again (with back-off). Anything else, an unexpected error included, fails it at once. */
+export const TRANSIENT_CODES: readonly string[] = ['LAKE_UNAVAILABLE', 'ONLINE_STORE_UNAVAILABLE', 'COMMIT_CONFLICT', 'SHUTTING_DOWN', 'QUEUE_UNAVAILABLE'];
+
+/** How a task's failure is handled: its error as recorded, and whether another try may succeed. */
+export function classifyFailure(error: unknown): { record: ErrorRecord; retry: boolean } {
+  if (error instanceof FinalTaskError) return { record: error.record, retry: false };
+  const record = errorRecord(error);
+  return { record, retry: TRANSIENT_CODES.includes(record.code) };
+}

@@ -1,0 +1,122 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { BIN, cleanEnv, featurelake, waitForHealth } from '../support/cli';
+import { writeFile } from '../support/duckdb-files';
+import { freePort } from '../support/free-port';
+import { startRedis, TestRedis } from '../support/redis-server';
+import { scoresRepo } from '../support/scores-repo';
+
+const ENTITIES = 200_000;
+
+/**
+ * The compute tier for real: `serve --no-worker` submits to BullMQ on a private redis-server,
+ * separate `featurelake worker` processes take the tasks. A worker killed with -9 mid-job
+ * leaves its task to the others (BullMQ's stalled-job check, lock 2 s here); the queue's Redis
+ * gone makes submission answer 503 at once while serving goes on.
+ */
+describe('workers on a BullMQ queue', () => {
+  let dir: string;
+  let repo: string;
+  let online: TestRedis;
+  let queue: TestRedis;
+  let server: ChildProcess;
+  let url: string;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fl-workers-'));
+    [online, queue] = await Promise.all([startRedis({ port: await freePort() }), startRedis({ port: await freePort() })]);
+    repo = scoresRepo(dir, 'workers', `offline: { buckets: 8 }\nonline: { type: redis, url: "${online.url}" }\nqueue: { url: "${queue.url}", lock_seconds: 2, ranges_per_view: 8, concurrency: 1 }\n`);
+    await writeFile(join(dir, 'events.parquet'), `SELECT range AS user_id, TIMESTAMP '2026-01-01' + to_seconds(range % 1000) AS ts, (range * 7 % 1000) / 10 AS score FROM range(${ENTITIES})`);
+    expect(featurelake(repo, ['apply']).status).toBe(0);
+    expect(featurelake(repo, ['ingest', 'events', join(dir, 'events.parquet')]).status).toBe(0);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port), '--no-worker'], { env: cleanEnv(), stdio: 'ignore' });
+    await waitForHealth(url, server);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const child of [server, ...workers]) if (child?.exitCode === null) child.kill('SIGKILL');
+    await Promise.all([online.stop(), queue.stop()]);
+    if (process.env.KEEP_TEST_DIR) console.log(dir);
+    else rmSync(dir, { recursive: true, force: true });
+  });
+
+  function startWorker(): ChildProcess {
+    const log = openSync(join(dir, `worker-${workers.length + 1}.log`), 'w');
+    const child = spawn(process.execPath, [BIN, '--repo', repo, 'worker'], { env: cleanEnv(), stdio: ['ignore', log, log] });
+    workers.push(child);
+    return child;
+  }
+
+  async function submit(path: string, body: unknown): Promise<Response> {
+    return fetch(`${url}${path}?async=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /** Follows the job through its record until it ends (the server answers from the lake and the queue). */
+  async function finished(id: string): Promise<Record<string, any>> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const job = (await (await fetch(`${url}/jobs/${id}`)).json()) as Record<string, any>;
+      if (!['queued', 'running'].includes(job.state)) return job;
+      if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function onlineScores(ids: number[]): Promise<unknown[]> {
+    const response = await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['scores:score'], entities: { user_id: ids } }) });
+    const body = (await response.json()) as { results: { values: unknown[] }[] };
+    return body.results[1].values;
+  }
+
+  it('a worker whose Redis is down exits 1 naming the URL', async () => {
+    const port = await freePort();
+    const result = featurelake(repo, ['worker'], { FEATURELAKE_QUEUE_URL: `redis://127.0.0.1:${port}` });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`error [QUEUE_UNAVAILABLE]: cannot reach the job queue at redis://127.0.0.1:${port}`);
+  });
+
+  it('queues a job while no worker runs, and two workers then run its tasks; one killed with -9 mid-job leaves its task to the other', async () => {
+    const response = await submit('/materialize-incremental', { end_ts: '2026-02-01T00:00:00Z' });
+    expect(response.status).toBe(202);
+    const { job_id: id } = (await response.json()) as { job_id: string };
+    expect(((await (await fetch(`${url}/jobs/${id}`)).json()) as { state: string }).state).toBe('queued'); // nobody takes tasks yet
+    const first = startWorker();
+    startWorker();
+    // Kill the first worker once the job is part-way through writing online.
+    const client = new Redis(online.url);
+    for (let i = 0; i < 3000 && (await client.dbsize()) < ENTITIES / 10; i++) await new Promise((r) => setTimeout(r, 20));
+    first.kill('SIGKILL');
+    const job = await finished(id);
+    client.disconnect();
+    expect(job).toMatchObject({ state: 'succeeded', views: [{ name: 'scores', state: 'done' }] });
+    // Online equals offline for every entity: each has its row (and the sample its value).
+    const keys = new Redis(online.url);
+    expect(await keys.dbsize()).toBe(ENTITIES + 1); // one hash per entity, plus the view's epoch marker
+    keys.disconnect();
+    const sample = [0, 1, 12_345, ENTITIES - 1];
+    expect(await onlineScores(sample)).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
+    // And a training set read from the lake sees each entity once: no half-written bucket is visible.
+    const historical = await fetch(`${url}/get-historical-features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: ['scores:score'], entities: { user_id: sample, event_timestamp: sample.map(() => '2026-03-01T00:00:00Z') } }),
+    });
+    expect(((await historical.json()) as { results: { values: unknown[] }[] }).results[2].values).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
+  }, 180_000);
+
+  it('answers 503 QUEUE_UNAVAILABLE at once when the queue is down, and keeps serving', async () => {
+    await queue.stop();
+    const started = Date.now();
+    const response = await submit('/materialize-incremental', { end_ts: '2026-02-02T00:00:00Z' });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { code: string }).code).toBe('QUEUE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(10_000); // generous: "at once" means no waiting for Redis to come back
+    expect(await onlineScores([7])).toEqual([4.9]);
+  }, 60_000);
+});
