@@ -79,6 +79,8 @@ export interface DuckDbConfig {
   memoryLimitBytes: number;
   /** Spill space (DuckDB's max_temp_directory_size). */
   tempLimitBytes: number;
+  /** Threads of each instance (absent: one per core). A worker beside a server takes fewer, leaving the server a core. */
+  threads?: number;
 }
 
 /** API keys: auth is off while none is configured (the embedded local setup) and on as soon as one is. */

@@ -83,7 +83,7 @@ const DUCKDB_DEFAULTS = { memory_limit: '1GB', temp_limit: '16GB' };
 
 export function readDuckDb(root: FieldReader, env: ConfigEnv): DuckDbConfig {
   const section = root.object('duckdb');
-  section?.rejectUnknown(['memory_limit', 'temp_limit']);
+  section?.rejectUnknown(['memory_limit', 'temp_limit', 'threads']);
   const size = (field: 'memory_limit' | 'temp_limit', raw: unknown): number => {
     const bytes = parseSize(raw as string | number);
     if (bytes === null) {
@@ -92,7 +92,11 @@ export function readDuckDb(root: FieldReader, env: ConfigEnv): DuckDbConfig {
     }
     return bytes;
   };
+  const rawThreads = env.FEATURELAKE_DUCKDB_THREADS ?? section?.scalarText('threads');
+  const threads = rawThreads === undefined ? undefined : Number(rawThreads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) root.issue(`must be a whole number from 1 to 256, got ${JSON.stringify(rawThreads)}`, ['duckdb', 'threads']);
   return {
+    ...(threads !== undefined ? { threads } : {}),
     memoryLimitBytes: size('memory_limit', env.FEATURELAKE_DUCKDB_MEMORY_LIMIT ?? section?.value.memory_limit ?? DUCKDB_DEFAULTS.memory_limit),
     tempLimitBytes: size('temp_limit', env.FEATURELAKE_DUCKDB_TEMP_LIMIT ?? section?.value.temp_limit ?? DUCKDB_DEFAULTS.temp_limit),
   };
@@ -130,9 +134,10 @@ export interface DuckDbInstanceLimits {
   tempLimitBytes: number;
 }
 
-export function duckDbInstanceLimits(config: Pick<AppConfig, 'duckdb'>, name: DuckDbInstanceName): DuckDbInstanceLimits {
+export function duckDbInstanceLimits(config: Pick<AppConfig, 'duckdb'>, name: DuckDbInstanceName): DuckDbInstanceLimits & { threads?: number } {
   const share = DUCKDB_SHARES[name];
   return {
+    ...(config.duckdb.threads ? { threads: config.duckdb.threads } : {}),
     memoryLimitBytes: Math.floor(config.duckdb.memoryLimitBytes * share),
     tempLimitBytes: Math.floor(config.duckdb.tempLimitBytes * share),
   };

@@ -121,12 +121,12 @@ export class DuckDbDatabase {
   }
 
   private async create(): Promise<DuckDBInstance> {
-    const { path, tempDir, memoryLimitBytes, tempLimitBytes } = this.options;
+    const { path, tempDir, memoryLimitBytes, tempLimitBytes, threads } = this.options;
     const inMemory = path === ':memory:';
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, { temp_directory: tempDir, memory_limit: `${memoryLimitBytes}B` });
+      instance = await DuckDBInstance.create(path, { temp_directory: tempDir, memory_limit: `${memoryLimitBytes}B`, ...(threads ? { threads: String(threads) } : {}) });
     } catch (error) {
       throw this.describeOpenError(error);
     }

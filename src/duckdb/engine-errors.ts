@@ -12,6 +12,8 @@ export interface EngineLimits {
   name: string;
   memoryLimitBytes: number;
   tempLimitBytes: number;
+  /** Threads for the instance's statements (absent: one per core, DuckDB's default). */
+  threads?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
 import { Command } from 'commander';
 import { claimServerFile, removeServerFile, updateServerFile } from '../../common/server-file';
 import { AppConfig } from '../../config/app-config';
@@ -49,7 +49,9 @@ function forkWorker(globals: GlobalOptions, config: AppConfig): void {
   let child: ChildProcess | undefined;
   let stopping = false;
   const start = () => {
-    child = spawn(process.execPath, [process.argv[1], '--repo', globals.repo, 'worker'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    // Unless configured, its DuckDB leaves one core to the server: threads = cores − 1.
+    const env = { ...process.env, FEATURELAKE_DUCKDB_THREADS: process.env.FEATURELAKE_DUCKDB_THREADS ?? String(config.duckdb.threads ?? Math.max(1, availableParallelism() - 1)) };
+    child = spawn(process.execPath, [process.argv[1], '--repo', globals.repo, 'worker'], { stdio: ['ignore', 'inherit', 'inherit'], env });
     if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
     child.on('exit', (code, signal) => {
       if (stopping) return;
