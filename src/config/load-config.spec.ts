@@ -61,6 +61,18 @@ describe('loadConfig', () => {
     expect(loadConfig(repo, { FEATURELAKE_REDIS_CLUSTER: 'false' }).online).toMatchObject({ cluster: false });
   });
 
+  it('queues jobs locally on the embedded default, on the online store\'s Redis when it has one, and refuses a Redis queue beside the embedded store', () => {
+    write('project: p\nlake:\n  uri: file://lake\n');
+    expect(loadConfig(repo, {}).queue).toEqual({ url: 'local', concurrency: 2, rangesPerView: 4, attempts: 3, lockSeconds: 30 });
+    write('project: p\nlake:\n  uri: file://lake\nonline: { type: redis, url: "redis://r:6379" }\nqueue: { concurrency: 4, lock_seconds: 5 }\n');
+    expect(loadConfig(repo, {}).queue).toMatchObject({ url: 'redis://r:6379', concurrency: 4, lockSeconds: 5 });
+    expect(loadConfig(repo, { FEATURELAKE_QUEUE_URL: 'redis://q:6380', FEATURELAKE_WORKER_CONCURRENCY: '1' }).queue).toMatchObject({ url: 'redis://q:6380', concurrency: 1 });
+    write('project: p\nlake:\n  uri: file://lake\nqueue: { url: "redis://q:6380" }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/queue\.url: a Redis queue needs an online store that workers on other processes can write/);
+    write('project: p\nlake:\n  uri: file://lake\nqueue: { concurrency: 0 }\nduckdb: { threads: 0 }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/queue\.concurrency: must be a whole number from 1 to 64[\s\S]*duckdb\.threads: must be a whole number from 1 to 256|duckdb\.threads: must be a whole number from 1 to 256[\s\S]*queue\.concurrency/);
+  });
+
   it('lists every problem at once, naming file and field', () => {
     write('project: my-project\nlake:\n  uri: ftp://x\nonline:\n  type: memcached\nsurprise: 1\n');
     const error = (() => {

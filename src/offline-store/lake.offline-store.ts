@@ -14,7 +14,7 @@ import { BucketOutput, BucketWritten, writeBucketRows } from './bucket-work';
 import { LakeReads } from './lake-reads';
 import { keyList } from './offline-sql';
 import { BucketRequest, BucketRun, PendingBatch, RunControl, SourceSnapshot, ViewState } from './offline-store';
-import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingFiles, pendingWindows, ViewFile, ViewManifest, WindowReplace } from './view-manifest';
+import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, ViewFile, ViewManifest, WindowReplace } from './view-manifest';
 import { ViewOutputs } from './view-outputs';
 import { BUCKET, HASH_PROBE_SQL, hiddenByWindowsSql, latestRowsSql, mergedRowsSql, VERSION } from './view-sql';
 
@@ -118,7 +118,9 @@ export class LakeOfflineStore extends LakeReads {
     const manifest = await this.outputs.latest(view);
     const state = manifest?.bucketStates[bucket];
     if (!manifest || !state || (!state.pendingAll && state.pendingFrom === null)) return;
-    const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state }]));
+    // Appends newer than everything else: the newest rows are in the pending files alone.
+    const source = pendingAppendsOnly(state) ? { ...state, files: pendingFiles(state) } : state;
+    const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state: source }]));
     const entities = state.pendingAll ? rows : await this.pendingEntitiesSql(view, bucket, state);
     const ack = async () => void (await this.outputs.commit(view, manifest.hashProbe, (latest) => clearPending(latest, bucket, state)));
     if (entities === null) {
@@ -140,7 +142,9 @@ export class LakeOfflineStore extends LakeReads {
     const path = await this.temp.path('.parquet');
     const key = this.outputs.fileKey(view, bucket, version, randomUUID());
     try {
-      const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state }]));
+      // Appends newer than everything else: the newest rows are in the pending files alone.
+    const source = pendingAppendsOnly(state) ? { ...state, files: pendingFiles(state) } : state;
+    const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state: source }]));
       const order = `${keyList(view.joinKeys)}, event_timestamp`;
       const written = await this.db.withConnection(async (c) => {
         const result = await c.run(`COPY (SELECT m.*, ${version}::BIGINT AS ${VERSION}, ${bucket}::INTEGER AS ${BUCKET} FROM (${rows}) m ORDER BY ${order}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);

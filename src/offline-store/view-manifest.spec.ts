@@ -1,4 +1,4 @@
-import { applyBucketChange, clearPending, emptyManifest, markAllPending, nextVersion, pendingFiles, pendingWindows, readShape, ViewFile } from './view-manifest';
+import { applyBucketChange, clearPending, emptyManifest, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, readShape, ViewFile } from './view-manifest';
 
 const fileOf = (version: number, extra: Partial<ViewFile> = {}): ViewFile => ({ key: `b/${version}.parquet`, version, rows: 1, minTs: null, maxTs: null, unique: true, ...extra });
 
@@ -48,5 +48,18 @@ describe('view manifest transitions', () => {
     const state = applyBucketChange(empty, 0, { readRevision: 0, add: [fileOf(1_000)], markPending: false }).bucketStates[0];
     expect(nextVersion(state, 5)).toBe(1_001);
     expect(nextVersion(state, 2_000)).toBe(2_000);
+  });
+
+  it('tells when pending files only append rows newer than the rest (the online phase then reads them alone)', () => {
+    const at = (day: number) => `2026-01-0${day}T00:00:00.000000Z`;
+    const stored = applyBucketChange(empty, 0, { readRevision: 0, add: [fileOf(10, { minTs: at(1), maxTs: at(2) })], markPending: false });
+    const append = (state: typeof stored, file: ViewFile) => applyBucketChange(state, 0, { readRevision: state.bucketStates[0].revision, add: [file], markPending: true });
+    expect(pendingAppendsOnly(append(stored, fileOf(20, { minTs: at(3), maxTs: at(4) })).bucketStates[0])).toBe(true);
+    // A late row (not newer than what is stored), a replacement, or a window: the whole bucket is read.
+    expect(pendingAppendsOnly(append(stored, fileOf(20, { minTs: at(2), maxTs: at(4) })).bucketStates[0])).toBe(false);
+    expect(pendingAppendsOnly(append(stored, fileOf(20, { minTs: at(3), maxTs: at(4), replacesKey: 'b/20.replaces.parquet' })).bucketStates[0])).toBe(false);
+    const windowed = applyBucketChange(stored, 0, { readRevision: 1, add: [fileOf(20, { minTs: at(3), maxTs: at(4) })], windows: [{ version: 20, from: at(3), fromInclusive: true, to: at(4) }], markPending: true });
+    expect(pendingAppendsOnly(windowed.bucketStates[0])).toBe(false);
+    expect(pendingAppendsOnly(markAllPending(append(stored, fileOf(20, { minTs: at(3), maxTs: at(4) }))).bucketStates[0])).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { parseTimestamp } from '../core/timestamp';
 import { CommitConflictError } from '../common/errors';
 
 /**
@@ -139,4 +140,23 @@ export function readShape(states: BucketState[]): { merge: boolean; unique: bool
   const merge = states.some((s) => s.windows.length > 0 || s.files.some((f) => f.replacesKey));
   const unique = states.every((s) => s.files.length <= 1 && s.files.every((f) => f.unique));
   return { merge, unique };
+}
+
+/**
+ * Whether the bucket's pending files only append rows newer than every row of its other files
+ * (no replacements, no windows): the newest row of each pending entity is then among the pending
+ * files, so the online phase reads those alone — its cost follows the new data, not the bucket.
+ */
+export function pendingAppendsOnly(state: BucketState): boolean {
+  if (state.pendingAll || state.pendingFrom === null || pendingWindows(state).length > 0) return false;
+  const pending = pendingFiles(state);
+  if (pending.length === 0 || pending.some((f) => f.replacesKey !== undefined || f.minTs === null)) return false;
+  const older = state.files.filter((f) => f.version < state.pendingFrom!);
+  if (older.some((f) => f.maxTs === null && f.rows > 0)) return false;
+  const firstNew = pending.reduce((min, f) => (micros(f.minTs!) < min ? micros(f.minTs!) : min), micros(pending[0].minTs!));
+  return older.every((f) => f.maxTs === null || micros(f.maxTs) < firstNew);
+}
+
+function micros(iso: string): bigint {
+  return parseTimestamp(iso) as bigint;
 }

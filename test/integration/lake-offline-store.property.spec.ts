@@ -59,7 +59,7 @@ describe('offline tables in the lake equal a recompute from scratch (property)',
           await world.close();
         }
       }),
-      { numRuns: 15 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 15) },
     );
   });
 });
