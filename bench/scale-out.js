@@ -17,6 +17,7 @@ const { spawn } = require('node:child_process');
 const { DuckDBInstance } = require('@duckdb/node-api');
 const { BIN, startRedis, featurelake, freePort, stop, sleep } = require('./lib/processes');
 const { median } = require('./lib/load');
+const { waitForHealth, submitMaterialize, jobFinished } = require('./lib/jobs');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -37,7 +38,7 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const env = { ...process.env, NODE_NO_WARNINGS: '1', FEATURELAKE_LOG_LEVEL: 'warn', FEATURELAKE_DUCKDB_THREADS: '1' };
     server = spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port), '--no-worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    await health(base);
+    await waitForHealth(base);
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}`);
     console.log(`${ROWS.toLocaleString('en-US')} rows × 10 features into the lake's offline tables (online: false) in ${RANGES} tasks; workers: 1 DuckDB thread, 1 task at a time\n`);
     const times = { 1: [], 2: [] };
@@ -90,34 +91,8 @@ async function writeRows(file, rows) {
 /** One window materialization of everything; seconds from submission to the job's end. */
 async function materialize(base) {
   const started = process.hrtime.bigint();
-  const response = await fetch(`${base}/materialize?async=true`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ start_ts: '2000-01-01T00:00:00Z', end_ts: '2030-01-01T00:00:00Z', feature_views: ['wide'] }),
-  });
-  if (response.status !== 202) throw new Error(`submitting: ${response.status} ${await response.text()}`);
-  const { job_id: id } = await response.json();
-  for (;;) {
-    const job = await (await fetch(`${base}/jobs/${id}`)).json();
-    if (job.state === 'succeeded') {
-      if (process.env.SHOW_JOB) console.log(job.created_at, job.started_at, job.finished_at, JSON.stringify(job.views.map((v) => v.duration_ms)));
-      return Number(process.hrtime.bigint() - started) / 1e9;
-    }
-    if (job.state !== 'queued' && job.state !== 'running') throw new Error(`the job ended ${job.state}: ${JSON.stringify(job.error)}`);
-    await sleep(100);
-  }
-}
-
-async function health(base) {
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await sleep(50);
-  }
-  throw new Error('the server did not come up');
+  await jobFinished(base, await submitMaterialize(base, ['wide']));
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 main().catch((error) => {

@@ -17,6 +17,7 @@ const { spawn } = require('node:child_process');
 const { BIN, startRedis, featurelake, freePort, stop, sleep } = require('./lib/processes');
 const { writeRepo, writeEvents } = require('./lib/bench-repo');
 const { fixedRate, median } = require('./lib/load');
+const { waitForHealth, submitMaterialize, jobState, jobFinished } = require('./lib/jobs');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -41,7 +42,7 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     // Not pinned: the server and its forked worker (niceness 10) share the machine as they would in use.
     server = spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port)], { env: { ...process.env, NODE_NO_WARNINGS: '1', FEATURELAKE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    await health(base);
+    await waitForHealth(base);
     await sleep(2000); // the worker process starts
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}`);
     console.log(`reads: 1 entity × 10 features at ${RATE} req/s for ${SECONDS} s; job: materialize ${ENTITIES.toLocaleString('en-US')} rows × 10 features of another view on the forked worker\n`);
@@ -50,12 +51,13 @@ async function main() {
     const during = [];
     for (let round = 0; round < ROUNDS; round++) {
       alone.push(fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: SECONDS }));
-      const job = await submit(base);
+      const job = await submitMaterialize(base, ['v1']);
+      for (let i = 0; i < 600 && (await jobState(base, job)) === 'queued'; i++) await sleep(50);
       const measured = fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: SECONDS });
       const state = await jobState(base, job);
       if (state !== 'running') throw new Error(`the job was ${state} before the reads ended: raise --entities or lower --seconds`);
       during.push(measured);
-      await finished(base, job);
+      await jobFinished(base, job);
       const a = alone[round];
       console.log(`round ${round + 1}: no job p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors) | job running p50 ${measured.p50.toFixed(2)} ms p99 ${measured.p99.toFixed(2)} ms (${measured.errors} errors) | p99 ratio ${(measured.p99 / a.p99).toFixed(2)}×`);
     }
@@ -68,45 +70,6 @@ async function main() {
     await stop(server);
     await stop(redis.child);
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function health(base) {
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await sleep(50);
-  }
-  throw new Error('the server did not come up');
-}
-
-async function submit(base) {
-  const response = await fetch(`${base}/materialize?async=true`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ start_ts: '2000-01-01T00:00:00Z', end_ts: new Date(Date.now() + 3600_000).toISOString(), feature_views: ['v1'] }),
-  });
-  if (response.status !== 202) throw new Error(`submitting the job: ${response.status} ${await response.text()}`);
-  const { job_id: id } = await response.json();
-  for (let i = 0; i < 600 && (await jobState(base, id)) === 'queued'; i++) await sleep(50);
-  return id;
-}
-
-async function jobState(base, id) {
-  return (await (await fetch(`${base}/jobs/${id}`)).json()).state;
-}
-
-async function finished(base, id) {
-  for (;;) {
-    const state = await jobState(base, id);
-    if (state !== 'queued' && state !== 'running') {
-      if (state !== 'succeeded') throw new Error(`the job ended ${state}`);
-      return;
-    }
-    await sleep(200);
   }
 }
 
