@@ -5,8 +5,9 @@
  * two feature views of 10M rows each (100k entities × 100 timestamps, 10 float64 features),
  * result written as Parquet. featurelake: HistoricalFeaturesService.toFile in process (spine
  * file → DuckDB → the join → Parquet), after one warm-up. Baseline, in the same process on the
- * same DuckDB instance and tables: a hand-written ASOF LEFT JOIN of the spine file to both
- * tables, ordered as the input, COPY to Parquet. Alternating rounds; medians; peak RSS of the
+ * same DuckDB instance: a hand-written ASOF LEFT JOIN of the spine file to both views' Parquet
+ * files in the lake (each view materialized once, so its files hold its rows exactly), ordered
+ * as the input, COPY to Parquet. Alternating rounds; medians; peak RSS of the
  * process (it holds both).
  *
  * DuckDB's memory limit for the offline store is a parameter (default here 8GB: the joins of
@@ -14,7 +15,7 @@
  *
  * Usage: npm run build && node bench/training-set.js [--entities 100000] [--times 100] [--spine 1000000] [--rounds 3] [--memory-limit 8GB]
  */
-const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { DuckDBInstance } = require('@duckdb/node-api');
@@ -62,7 +63,7 @@ async function main() {
           path.join(dir, 'ours.parquet'),
         ),
       );
-    const baseline = () => timed(() => db.withConnection((c) => c.run(handWritten(path.join(dir, 'spine.parquet'), path.join(dir, 'baseline.parquet')))));
+    const baseline = () => timed(() => db.withConnection((c) => c.run(handWritten(dir, path.join(dir, 'spine.parquet'), path.join(dir, 'baseline.parquet')))));
     await ours(); // warm-up: also finds once that (keys, event time) is unique in both tables
     await baseline();
     const runs = { ours: [], base: [] };
@@ -84,14 +85,21 @@ async function main() {
   }
 }
 
-function handWritten(spine, out) {
+/** The view's data files in the lake (its bucket folders; sidecars excluded: one window run writes none). */
+function viewFiles(dir, view) {
+  const root = path.join(dir, 'lake', 'views', view);
+  const files = readdirSync(root, { recursive: true }).filter((f) => f.endsWith('.parquet') && !f.endsWith('.replaces.parquet'));
+  return `[${files.map((f) => `'${path.join(root, f)}'`).join(', ')}]`;
+}
+
+function handWritten(dir, spine, out) {
   const a = Array.from({ length: 10 }, (_, i) => `a.a${i}`).join(', ');
   const b = Array.from({ length: 10 }, (_, i) => `b.b${i}`).join(', ');
   return `COPY (
     SELECT s.user_id, s.event_timestamp, s.label, ${a}, ${b}
     FROM (SELECT row_number() OVER () AS n, * FROM read_parquet('${spine}')) s
-    ASOF LEFT JOIN features.va a ON s.user_id = a.user_id AND s.event_timestamp >= a.event_timestamp
-    ASOF LEFT JOIN features.vb b ON s.user_id = b.user_id AND s.event_timestamp >= b.event_timestamp
+    ASOF LEFT JOIN read_parquet(${viewFiles(dir, 'va')}) a ON s.user_id = a.user_id AND s.event_timestamp >= a.event_timestamp
+    ASOF LEFT JOIN read_parquet(${viewFiles(dir, 'vb')}) b ON s.user_id = b.user_id AND s.event_timestamp >= b.event_timestamp
     ORDER BY s.n
   ) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`;
 }

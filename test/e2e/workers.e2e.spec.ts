@@ -110,6 +110,26 @@ describe('workers on a BullMQ queue', () => {
     expect(((await historical.json()) as { results: { values: unknown[] }[] }).results[2].values).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
   }, 180_000);
 
+  it('a second server replica, with its own state folder, shows the same jobs, offline rows and online values', async () => {
+    const port = await freePort();
+    const other = `http://127.0.0.1:${port}`;
+    const replica = spawn(process.execPath, [BIN, '--repo', repo, 'serve', '--port', String(port), '--no-worker'], { env: { ...cleanEnv(), FEATURELAKE_STATE_DIR: join(dir, 'replica-state') }, stdio: 'ignore' });
+    workers.push(replica);
+    await waitForHealth(other, replica);
+    const [mine, theirs] = await Promise.all([url, other].map(async (base) => (await (await fetch(`${base}/jobs`)).json()) as { jobs: { job_id: string; state: string }[] }));
+    expect(theirs.jobs.map((j) => [j.job_id, j.state])).toEqual(mine.jobs.map((j) => [j.job_id, j.state]));
+    const sample = [3, 77_777];
+    const historical = await fetch(`${other}/get-historical-features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: ['scores:score'], entities: { user_id: sample, event_timestamp: sample.map(() => '2026-03-01T00:00:00Z') } }),
+    });
+    expect(((await historical.json()) as { results: { values: unknown[] }[] }).results[2].values).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
+    const read = await fetch(`${other}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['scores:score'], entities: { user_id: sample } }) });
+    expect(((await read.json()) as { results: { values: unknown[] }[] }).results[1].values).toEqual(await onlineScores(sample));
+    replica.kill('SIGTERM');
+  }, 60_000);
+
   it('answers 503 QUEUE_UNAVAILABLE at once when the queue is down, and keeps serving', async () => {
     await queue.stop();
     const started = Date.now();
