@@ -17,6 +17,9 @@ import { RunningJobs } from './running-jobs';
  * the queue, cancelled through the queue's flag, and waited for on its announcement. The work
  * itself is MaterializationTasks', on whichever process takes the tasks.
  */
+/** A job's record is saved just before its first task is queued: younger than this, it is never taken for lost. */
+const LOST_AFTER_MS = 5000;
+
 @Injectable()
 export class MaterializationJobs {
   constructor(
@@ -61,8 +64,32 @@ export class MaterializationJobs {
   async get(id: string): Promise<Job> {
     const job = await this.store.get(id);
     if (!job) throw new JobNotFoundError(`job ${JSON.stringify(id)} does not exist`, { job_id: id });
+    if (ACTIVE_STATES.includes(job.state) && (await this.lost(job))) return this.interrupted(job);
     if (job.state === 'running') await this.overlayProgress(job);
     return job;
+  }
+
+  /**
+   * An active job on Redis whose tasks the queue no longer holds (its Redis restarted without
+   * persistence, say) can never finish. Jobs younger than a few seconds are left alone: their
+   * record is saved just before their first task is queued.
+   */
+  private async lost(job: Job): Promise<boolean> {
+    if (job.owner.queue !== 'redis' || this.queue.mode !== 'redis' || Date.now() - Date.parse(job.createdAt) < LOST_AFTER_MS) return false;
+    return !(await this.queue.holdsTasks(job.id).catch(() => true)); // the queue away: nothing can be said
+  }
+
+  private async interrupted(job: Job): Promise<Job> {
+    const ended: Job = {
+      ...job,
+      state: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: { code: 'JOB_INTERRUPTED', status: 500, message: 'the job queue lost this job\'s tasks (its Redis restarted without persistence?); run it again (it resumes safely)' },
+    };
+    await this.store.save(ended);
+    await this.queue.unlockViews(job.id, job.request.views).catch(() => undefined);
+    await this.queue.announceFinished(job.id).catch(() => undefined); // for whoever waits on it elsewhere
+    return ended;
   }
 
   async list(limit = 100): Promise<Job[]> {

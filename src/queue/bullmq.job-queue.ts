@@ -198,6 +198,12 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     await announced;
   }
 
+  async holdsTasks(jobId: string): Promise<boolean> {
+    const ids = (['plan', 'finish'] as const).map((kind) => `${jobId}-${taskKey({ kind, jobId })}`);
+    const found = await this.guard(() => Promise.all(ids.map((id) => this.queue.getJob(id))));
+    return found.some((job) => job !== undefined && job !== null);
+  }
+
   async ping(): Promise<void> {
     await this.guard(async () => (await this.redis()).ping());
   }

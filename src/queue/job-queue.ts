@@ -85,6 +85,9 @@ export abstract class JobQueue {
   /** Resolves once the job has finished: on the announcement, or when `isFinished` says so (checked once subscribed, so no announcement is missed). */
   abstract whenFinished(jobId: string, isFinished: () => Promise<boolean>): Promise<void>;
 
+  /** Whether the queue still holds any task of the job (false after a Redis that lost its data, say). */
+  abstract holdsTasks(jobId: string): Promise<boolean>;
+
   /** Resolves when the queue answers; QUEUE_UNAVAILABLE otherwise. */
   abstract ping(): Promise<void>;
 }

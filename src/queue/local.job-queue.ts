@@ -121,6 +121,11 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
     await announced;
   }
 
+  /** Local jobs are checked by their process instead (LakeJobStore): a live process holds its tasks. */
+  async holdsTasks(): Promise<boolean> {
+    return true;
+  }
+
   async ping(): Promise<void> {}
 
   onApplicationShutdown(): void {

@@ -130,6 +130,21 @@ describe('workers on a BullMQ queue', () => {
     replica.kill('SIGTERM');
   }, 60_000);
 
+  it('reports a job whose tasks a restarted Redis lost as interrupted, and runs the next one once workers are back', async () => {
+    for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL'); // nobody takes the task
+    const response = await submit('/materialize', { start_ts: '2026-01-01T00:00:00Z', end_ts: '2026-02-01T00:00:00Z' });
+    const { job_id: lostId } = (await response.json()) as { job_id: string };
+    await queue.stop(); // no persistence: the queued task goes with it
+    queue = await startRedis({ port: queue.port });
+    const lost = await finished(lostId);
+    expect(lost).toMatchObject({ state: 'failed', error: { code: 'JOB_INTERRUPTED' } });
+    startWorker();
+    const again = await submit('/materialize', { start_ts: '2026-01-01T00:00:00Z', end_ts: '2026-02-01T00:00:00Z' });
+    expect(again.status).toBe(202); // the lost job's views were released
+    expect(await finished(((await again.json()) as { job_id: string }).job_id)).toMatchObject({ state: 'succeeded' });
+    expect(await onlineScores([5])).toEqual([3.5]);
+  }, 120_000);
+
   it('answers 503 QUEUE_UNAVAILABLE at once when the queue is down, and keeps serving', async () => {
     await queue.stop();
     const started = Date.now();
