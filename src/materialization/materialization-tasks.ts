@@ -3,11 +3,12 @@ import { hostname } from 'node:os';
 import { errorRecord, ErrorRecord, FeatureViewChangedError, JobCancelledError, ShuttingDownError } from '../common/errors';
 import { workControl } from '../common/work-control';
 import { AppConfig } from '../config/app-config';
-import { FeatureCatalog, ResolvedView } from '../core/catalog';
+import { FeatureCatalog } from '../core/catalog';
 import { Metrics } from '../metrics/metrics';
 import { FinalTaskError, JobQueue, Task, TaskContext, TaskHandler, taskKey, TaskOutcome, TRANSIENT_CODES } from '../queue/job-queue';
 import { QUEUE_OPTIONS } from '../queue/queue.module';
 import type { QueueOptions } from '../queue/queue.module';
+import { SourceSnapshot } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobState, StoredPlan, ViewRun } from './job';
 import { JobStore } from './job.store';
@@ -105,7 +106,7 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
       const plan = await this.executor.prepareView(job, run, view, catalog.project);
       if (!plan) return null;
       run.state = 'running';
-      const ranges = bucketRanges(plan.buckets, Math.min(plan.buckets, this.config.queue.rangesPerView));
+      const ranges = bucketRanges(plan.buckets, this.config.queue.rangesPerView);
       run.plan = { fingerprint: view.fingerprint, buckets: plan.buckets, snapshotId: plan.source?.snapshotId ?? null, request: plan.request, expectedEpoch: plan.expectedEpoch, storedEpoch: plan.storedEpoch, ranges };
       return run.plan;
     } catch (error) {
@@ -124,7 +125,8 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
     const catalog = await this.registry.catalog();
     const view = catalog.view(name);
     if (view.fingerprint !== run.plan.fingerprint) throw new FeatureViewChangedError(`feature view ${name} was applied anew while job ${job.id} ran; run the job again`, { view: name, job_id: job.id });
-    const plan = await this.viewPlan(view, run.plan);
+    const source = run.plan.snapshotId === null ? null : await this.executor.sourceAt(view, run.plan.snapshotId);
+    const plan = viewPlan(run.plan, source);
     const key = taskKey({ kind: 'range', jobId: job.id, view: name, buckets });
     return this.controlled(job, [context.signal, stop], async (signal) => {
       let reported = 0;
@@ -171,7 +173,8 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
     if (failed) return;
     try {
       const view = catalog.view(run.view);
-      await this.executor.finishView(run, view, await this.viewPlan(view, run.plan!), catalog.project);
+      // Finishing reads no lake data: the source is not resolved (on S3 that would fetch its files).
+      await this.executor.finishView(run, view, viewPlan(run.plan!, null), catalog.project);
       if (run.rowsOffline === 0 && run.rowsOnline === 0 && upToDate) run.note ??= UP_TO_DATE;
       run.state = 'done';
     } catch (error) {
@@ -202,12 +205,6 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
     return { state };
   }
 
-  /** A stored plan as the executor takes it, with the source resolved on this worker. */
-  private async viewPlan(view: ResolvedView, stored: StoredPlan): Promise<ViewPlan> {
-    const source = stored.snapshotId === null ? null : await this.executor.sourceAt(view, stored.snapshotId);
-    return { buckets: stored.buckets, source, request: stored.request, expectedEpoch: stored.expectedEpoch, storedEpoch: stored.storedEpoch, allUpToDate: true };
-  }
-
   /**
    * Runs work under the job's budget: limits.job_timeout_seconds counted from the job's start,
    * the cancel flag (polled), shutdown. A cancel ends it with JOB_CANCELLED.
@@ -226,6 +223,11 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
       control.dispose();
     }
   }
+}
+
+/** A stored plan as the executor takes it, with the source this worker resolved (null when the step reads no lake data). */
+function viewPlan(stored: StoredPlan, source: SourceSnapshot | null): ViewPlan {
+  return { buckets: stored.buckets, source, request: stored.request, expectedEpoch: stored.expectedEpoch, storedEpoch: stored.storedEpoch };
 }
 
 function isTransient(error: unknown): boolean {

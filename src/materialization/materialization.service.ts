@@ -46,7 +46,7 @@ export class MaterializationService {
    */
   async prepareView(job: Job, run: ViewRun, view: ResolvedView, project: string): Promise<ViewPlan | null> {
     const state = await this.offline.viewState(view);
-    const plan: ViewPlan = { buckets: state.buckets, source: null, request: requestOf(job, run, view), expectedEpoch: state.onlineEpoch, storedEpoch: null, allUpToDate: true };
+    const plan: ViewPlan = { buckets: state.buckets, source: null, request: requestOf(job, run, view), expectedEpoch: state.onlineEpoch, storedEpoch: null };
     if (job.request.kind !== 'online-restore') {
       const snapshot = await this.datasets.snapshot(view.dataset.name);
       if (!snapshot) {
@@ -78,7 +78,6 @@ export class MaterializationService {
       outcome.newRows = Math.max(outcome.newRows, run.newRows);
       if (run.note === undefined) outcome.upToDate = false;
     }
-    if (!outcome.upToDate) plan.allUpToDate = false;
     return outcome;
   }
 
@@ -180,8 +179,6 @@ export interface ViewPlan {
   request: BucketRequest;
   expectedEpoch: number | null;
   storedEpoch: number | null;
-  /** Every bucket found nothing to do (the run is "up to date"). */
-  allUpToDate: boolean;
 }
 
 export interface BucketOutcome {
