@@ -12,7 +12,7 @@ import { Metrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
-import { QueueOptions } from './queue/queue.module';
+import { QueueModule, QueueOptions } from './queue/queue.module';
 import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
 import { RetrievalModule } from './retrieval/retrieval.module';
@@ -32,7 +32,8 @@ export class AppModule {
         MetricsModule,
         RegistryModule,
         LakeModule,
-        MaterializationModule.register(config, options),
+        QueueModule.register(config, options),
+        MaterializationModule,
         ServingModule,
         PushModule,
         RetrievalModule,

@@ -260,6 +260,16 @@ export class QueueUnavailableError extends DomainError {
   readonly code = 'QUEUE_UNAVAILABLE';
   readonly status = 503;
 }
+/** Work that needs a worker (a historical retrieval, a training set, a skew check, an ingest) was asked for while no worker takes tasks off the queue. */
+export class NoWorkerError extends DomainError {
+  readonly code = 'NO_WORKER';
+  readonly status = 503;
+}
+/** A lake object that should be there is not (a result or upload removed under the request). */
+export class ObjectNotFoundError extends DomainError {
+  readonly code = 'OBJECT_NOT_FOUND';
+  readonly status = 404;
+}
 export class LakeUnavailableError extends DomainError {
   readonly code = 'LAKE_UNAVAILABLE';
   readonly status = 503;

@@ -7,13 +7,23 @@ import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, DataFile, DatasetSnapshot, IngestInput } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, DataFile, DatasetSnapshot, FileFormat, IngestInput } from './dataset-manifest';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
 import { ObjectStore } from '../storage/object-store';
 import { TempFiles } from '../common/temp-files';
 import { withWorkControl } from '../common/work-control';
 import { stoppedError } from '../duckdb/progress';
+import { ComputeCalls } from '../queue/compute-calls';
+import { ScratchObjects } from '../storage/scratch-objects';
+
+/** An HTTP ingest as a worker takes it: the body in the lake (from another process) or at a local path. */
+interface IngestCall {
+  name: string;
+  format: FileFormat;
+  path?: string;
+  key?: string;
+}
 
 export interface DatasetSummary {
   name: string;
@@ -56,7 +66,11 @@ export class DatasetService {
     private readonly converter: FileConverter,
     private readonly registry: RegistryService,
     private readonly temp: TempFiles,
-  ) {}
+    private readonly calls: ComputeCalls,
+    private readonly scratch: ScratchObjects,
+  ) {
+    calls.register('dataset.ingest', (input: IngestCall, context) => this.ingestCall(input, context.signal));
+  }
 
   /**
    * Ingests local files as one snapshot (all of them or none) into a dataset declared in the
@@ -130,7 +144,7 @@ export class DatasetService {
     }
   }
 
-  /** Ingests an HTTP body: streamed to a temp file (bounded), then as `ingest`. */
+  /** Ingests an HTTP body: streamed to a temp file (bounded), then converted and committed where compute runs (through the lake to a worker). */
   async ingestStream(name: string, body: Readable, contentType: string | undefined, signal?: AbortSignal): Promise<DatasetSnapshot> {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const format = CONTENT_TYPES[mediaType];
@@ -142,10 +156,22 @@ export class DatasetService {
     }
     await this.declared(name);
     const path = await this.temp.fromStream(body, `.${format}`, this.config.limits.maxUploadBytes);
+    let key: string | undefined;
     try {
-      return await this.ingest(name, [{ path, format, name: 'request body' }], { signal });
+      if (this.calls.remote) key = await this.scratch.put('uploads', path, `.${format}`);
+      return await this.calls.run<IngestCall, DatasetSnapshot>('dataset.ingest', key ? { name, format, key } : { name, format, path }, signal);
     } finally {
       await this.temp.remove(path);
+      if (key) await this.scratch.remove(key);
+    }
+  }
+
+  private async ingestCall(input: IngestCall, signal: AbortSignal): Promise<DatasetSnapshot> {
+    const path = input.key ? await this.scratch.fetch(input.key, `.${input.format}`) : input.path!;
+    try {
+      return await this.ingest(input.name, [{ path, format: input.format, name: 'request body' }], { signal });
+    } finally {
+      if (input.key) await this.temp.remove(path);
     }
   }
 

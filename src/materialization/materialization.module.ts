@@ -1,9 +1,7 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { Module } from '@nestjs/common';
 import { LakeModule } from '../lake/lake.module';
 import { OfflineStoreModule } from '../offline-store/offline-store.module';
 import { OnlineStoreModule } from '../online-store/online-store.module';
-import { QueueModule, QueueOptions } from '../queue/queue.module';
 import { RegistryModule } from '../registry/registry.module';
 import { LakeJobStore } from './lake.job-store';
 import { RunningJobs } from './running-jobs';
@@ -17,23 +15,18 @@ import { MaterializationService } from './materialization.service';
 import { MaterializationTasks } from './materialization-tasks';
 import { OnlineRecovery } from './online-recovery';
 
-/** Materialization jobs: submitted here, queued on the configured JobQueue, their tasks run by MaterializationTasks where this process is a worker. */
-@Module({})
-export class MaterializationModule {
-  static register(config: AppConfig, queue: QueueOptions): DynamicModule {
-    return {
-      module: MaterializationModule,
-      imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, ObjectStoreModule, QueueModule.register(config, queue)],
-      providers: [
-        MaterializationService,
-        MaterializationJobs,
-        MaterializationTasks,
-        OnlineRecovery,
-        RunningJobs,
-        { provide: JobStore, inject: [DocumentStore, RunningJobs], useFactory: (documents: DocumentStore, running: RunningJobs) => new LakeJobStore(documents, (id) => running.has(id)) },
-      ],
-      controllers: [MaterializationController, JobsController],
-      exports: [MaterializationJobs, OnlineRecovery],
-    };
-  }
-}
+/** Materialization jobs: submitted here, queued on the configured JobQueue (QueueModule, global), their tasks run by MaterializationTasks where this process is a worker. */
+@Module({
+  imports: [RegistryModule, LakeModule, OfflineStoreModule, OnlineStoreModule, ObjectStoreModule],
+  providers: [
+    MaterializationService,
+    MaterializationJobs,
+    MaterializationTasks,
+    OnlineRecovery,
+    RunningJobs,
+    { provide: JobStore, inject: [DocumentStore, RunningJobs], useFactory: (documents: DocumentStore, running: RunningJobs) => new LakeJobStore(documents, (id) => running.has(id)) },
+  ],
+  controllers: [MaterializationController, JobsController],
+  exports: [MaterializationJobs, OnlineRecovery],
+})
+export class MaterializationModule {}

@@ -2,11 +2,13 @@ import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FlowProducer, Job as BullJob, JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ErrorRecord, MaterializationInProgressError, QueueUnavailableError } from '../common/errors';
+import { DomainError, ErrorRecord, fromErrorRecord, JobCancelledError, MaterializationInProgressError, NoWorkerError, QueueUnavailableError, ShuttingDownError, TimeLimitExceededError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
 import { QueueConfig } from '../config/app-config';
-import { classifyFailure, JobQueue, Task, TaskHandler, taskKey, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskHandler, taskKey, TaskOutcome } from './job-queue';
+import { decodeWire, encodeWire } from './wire';
 
 export const TASK_QUEUE = 'featurelake-tasks';
 
@@ -16,6 +18,12 @@ const COMMAND_TIMEOUT_MS = 2000;
 const CANCEL_POLL_MS = 500;
 /** Progress, cancel flags and locks outlive a job by this much at most (a crashed holder's lock expires). */
 const STATE_TTL_SECONDS = 7 * 24 * 3600;
+/** A call's result waits this long for its caller to read it (a caller that gave up never does). */
+const RESULT_TTL_SECONDS = 3600;
+/** How often a waiting caller looks for its result besides the announcement (a pub/sub message lost in a reconnect). */
+const RESULT_POLL_MS = 1000;
+/** How long a call waits for some worker to be connected before it answers NO_WORKER. */
+const WORKER_WAIT_MS = 3000;
 
 /** Connection options (ioredis and BullMQ both take them) for a redis:// or rediss:// URL. */
 export interface RedisAddress {
@@ -71,6 +79,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   private subscriber?: Redis;
   private readonly finished = new EventEmitter();
   private handler?: TaskHandler;
+  private callHandler?: CallHandler;
   private worker?: () => Worker;
 
   constructor(
@@ -116,9 +125,114 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     void worker.run().catch((error: unknown) => this.logger.error(`the worker stopped: ${String(error)}`));
   }
 
+  handleCalls(handler: CallHandler): void {
+    this.callHandler = handler;
+  }
+
+  /**
+   * Queues the call and waits for its result, which the worker leaves under a key and
+   * announces. No worker connected: NO_WORKER at once (a call is waited for, unlike a job, so
+   * it is not left queued). The caller leaving or the wait running out cancels it on its worker.
+   */
+  async call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
+    if (!(await this.workerConnected())) {
+      throw new NoWorkerError(`no worker takes tasks from the job queue at ${this.location}; start one (featurelake worker), or run serve without --no-worker`, { queue: this.location });
+    }
+    const task: Task = { kind: 'call', jobId: `call-${randomUUID()}`, name, input: encodeWire(input) };
+    await this.subscribe();
+    // Its outcome is under the result key, so BullMQ keeps nothing of it.
+    await this.guard(() => this.queue.add(task.kind, task, { ...this.jobOptions(task), removeOnComplete: true, removeOnFail: true }));
+    let outcome: { result?: unknown; error?: ErrorRecord };
+    try {
+      outcome = await this.awaitResult(task.jobId, options);
+    } catch (error) {
+      // Given up (the caller left, or the wait ran out): stop it on its worker, or take it off the queue if none started it.
+      await this.requestCancel(task.jobId).catch(() => undefined);
+      await this.queue.remove(`${task.jobId}-${taskKey(task)}`).catch(() => undefined);
+      throw error;
+    }
+    if (outcome.error) throw fromErrorRecord(outcome.error);
+    return outcome.result;
+  }
+
+  /**
+   * Whether a worker will take the call: this process runs one (it reconnects by itself after an
+   * outage), or another is connected — waited for a moment, since a worker that lost Redis for
+   * a while shows again only once it has reconnected.
+   */
+  private async workerConnected(): Promise<boolean> {
+    if (this.worker && this.handler) return true;
+    const deadline = Date.now() + WORKER_WAIT_MS;
+    for (;;) {
+      if ((await this.guard(() => this.queue.getWorkersCount())) > 0) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private async awaitResult(id: string, options: CallOptions): Promise<{ result?: unknown; error?: ErrorRecord }> {
+    const deadline = Date.now() + options.waitSeconds * 1000;
+    for (;;) {
+      const raw = await this.redis().then((r) => r.get(this.key('result', id))).catch(() => null); // Redis away: look again
+      if (raw !== null) {
+        await (await this.redis()).del(this.key('result', id)).catch(() => undefined);
+        return decodeWire(raw);
+      }
+      if (options.signal?.aborted) throw options.signal.reason instanceof DomainError ? options.signal.reason : new JobCancelledError('the caller went away');
+      if (Date.now() > deadline) {
+        throw new TimeLimitExceededError(`no result within ${options.waitSeconds} s: the work exceeds limits.query_timeout_seconds, or no worker could take it`, { limit: 'limits.query_timeout_seconds' });
+      }
+      await this.nextNews(id, Math.min(RESULT_POLL_MS, Math.max(0, deadline - Date.now())), options.signal);
+    }
+  }
+
+  /** Resolves on the call's announcement, after `ms`, or when `signal` fires, whichever is first. */
+  private nextNews(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.finished.off(id, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.finished.once(id, done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** A call on this worker: run under the caller's cancel flag and this process's shutdown; its result or final error left for the caller. */
+  private async processCall(job: BullJob, task: Extract<Task, { kind: 'call' }>): Promise<{ task: Task; result: Record<string, unknown> }> {
+    if (!this.callHandler) throw new Error('no call handler is registered in this process');
+    const controller = new AbortController();
+    const stopPolling = this.onCancel(task.jobId, () => controller.abort(new JobCancelledError('the caller went away or gave up')));
+    const onShutdown = () => controller.abort(new ShuttingDownError('the worker is shutting down; the call runs again elsewhere'));
+    this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    const attempt = job.attemptsMade + 1;
+    try {
+      const result = await this.callHandler(task.name, decodeWire(task.input), { signal: controller.signal, remote: true });
+      await this.settleCall(task.jobId, { result });
+      return { task: { ...task, input: '' }, result: {} };
+    } catch (error) {
+      const { record, retry } = classifyFailure(error);
+      const final = !retry || attempt >= (job.opts.attempts ?? 1) || controller.signal.reason instanceof JobCancelledError;
+      if (final) await this.settleCall(task.jobId, { error: record }).catch(() => undefined);
+      const encoded = encodeFailure({ ...task, input: '' }, record);
+      throw final ? new UnrecoverableError(encoded) : new Error(encoded);
+    } finally {
+      stopPolling();
+      this.shutdown.signal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  private async settleCall(id: string, outcome: { result?: unknown; error?: ErrorRecord }): Promise<void> {
+    await (await this.redis()).multi().set(this.key('result', id), encodeWire(outcome), 'EX', RESULT_TTL_SECONDS).del(this.key('cancel', id)).publish(this.channel(), id).exec();
+  }
+
   /** The worker host's `process`: runs the task with the handler; errors go back to BullMQ encoded, final ones unrecoverable. */
   async process(job: BullJob): Promise<{ task: Task; result: Record<string, unknown> }> {
     const task = job.data as Task;
+    if (task.kind === 'call') return this.processCall(job, task);
     if (!this.handler) throw new Error('no task handler is registered in this process');
     const attempt = job.attemptsMade + 1;
     try {

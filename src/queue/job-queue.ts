@@ -1,14 +1,18 @@
 import { ErrorRecord, errorRecord } from '../common/errors';
 
 /**
- * One unit of a job's work, as the queue carries it (plain JSON, so any worker can take it):
- * `plan` reads what the job will do and fans out `range` tasks (a feature view's buckets each),
- * which run in parallel on any workers; `finish` runs once all of them have ended.
+ * One unit of work, as the queue carries it (plain JSON, so any worker can take it). A
+ * materialization job is a `plan`, which reads what the job will do and fans out `range` tasks
+ * (a feature view's buckets each) that run in parallel on any workers, and a `finish` that runs
+ * once all of them have ended. A `call` is request-response compute a server hands to a worker
+ * and waits for (a historical retrieval, a training set, a skew check, an ingest); its `jobId`
+ * is the call's id and its input is wire JSON (wire.ts).
  */
 export type Task =
   | { kind: 'plan'; jobId: string }
   | { kind: 'range'; jobId: string; view: string; buckets: number[] }
-  | { kind: 'finish'; jobId: string };
+  | { kind: 'finish'; jobId: string }
+  | { kind: 'call'; jobId: string; name: string; input: string };
 
 /** A fanned-out task as `finish` sees it: what it returned, or the error it failed with for good. */
 export interface TaskOutcome {
@@ -30,6 +34,23 @@ export interface TaskContext {
 
 export interface TaskHandler {
   run(task: Task, context: TaskContext): Promise<Record<string, unknown>>;
+}
+
+export interface CallContext {
+  /** Stopped when the caller went away or gave up, or this process shuts down (the reason is the DomainError). */
+  signal: AbortSignal;
+  /** The call came over the queue from another process: files it returns must be in the lake, not on this machine's disk. */
+  remote: boolean;
+}
+
+/** Runs a call by name: input and result are JSON (bigints allowed). */
+export type CallHandler = (name: string, input: unknown, context: CallContext) => Promise<unknown>;
+
+export interface CallOptions {
+  /** The caller's own stop (its client left): the call is cancelled on its worker. */
+  signal?: AbortSignal;
+  /** How long to wait for the result at most: the work's own budget, plus the time to reach a worker. */
+  waitSeconds: number;
 }
 
 /** Thrown by a handler for an error that trying again cannot fix: the task fails at once. */
@@ -59,6 +80,16 @@ export abstract class JobQueue {
 
   /** Starts running tasks in this process with `handler`, `concurrency` at a time. */
   abstract consume(handler: TaskHandler, concurrency: number): Promise<void>;
+
+  /**
+   * Runs a call and resolves with its result: on a worker, over BullMQ (NO_WORKER at once when
+   * no worker is connected, its error carried back as it was when it fails), or in this process
+   * on the local queue.
+   */
+  abstract call(name: string, input: unknown, options: CallOptions): Promise<unknown>;
+
+  /** Sets what runs the calls this process takes (every process sets it; only workers use it on BullMQ). */
+  abstract handleCalls(handler: CallHandler): void;
 
   /** Records how far a running task is (0…1), under a key unique within its job. */
   abstract reportProgress(jobId: string, taskKey: string, fraction: number): Promise<void>;

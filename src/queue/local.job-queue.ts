@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { MaterializationInProgressError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
-import { classifyFailure, JobQueue, Task, TaskHandler, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskHandler, TaskOutcome } from './job-queue';
 
 /** Back-off before the n-th retry of a task: 0.5 s, 1 s, 2 s, … */
 const RETRY_BASE_MS = 500;
@@ -40,6 +40,7 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
   private readonly finished = new EventEmitter();
   private readonly cancels = new EventEmitter();
   private handler?: TaskHandler;
+  private callHandler?: CallHandler;
   private concurrency = 1;
   private running = 0;
   private closed = false;
@@ -67,6 +68,16 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
     this.handler = handler;
     this.concurrency = concurrency;
     this.pump();
+  }
+
+  /** A call runs here and now, beside whatever else runs (as a request always did): only the caller waits for it. */
+  async call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
+    if (!this.callHandler) throw new Error('no call handler is registered in this process');
+    return this.callHandler(name, input, { signal: options.signal ?? new AbortController().signal, remote: false });
+  }
+
+  handleCalls(handler: CallHandler): void {
+    this.callHandler = handler;
   }
 
   async reportProgress(jobId: string, taskKey: string, fraction: number): Promise<void> {

@@ -5,6 +5,7 @@ import { CommonModule } from '../common/common.module';
 import { ShutdownSignal } from '../common/shutdown-signal';
 import { AppConfig, QueueConfig } from '../config/app-config';
 import { BullMqJobQueue, redisOptions, TASK_QUEUE } from './bullmq.job-queue';
+import { ComputeCalls } from './compute-calls';
 import { JobQueue } from './job-queue';
 import { LocalJobQueue } from './local.job-queue';
 
@@ -18,7 +19,8 @@ export interface QueueOptions {
 /**
  * The JobQueue for the configured queue: BullMQ (through @nestjs/bullmq) when `queue.url` names
  * a Redis, the in-process LocalJobQueue otherwise. A process that runs tasks on BullMQ gets a
- * worker host; one that only submits gets none, so it opens no blocking connection.
+ * worker host; one that only submits gets none, so it opens no blocking connection. Global:
+ * every feature runs its compute through the same queue (ComputeCalls).
  */
 @Module({})
 export class QueueModule {
@@ -26,12 +28,14 @@ export class QueueModule {
     if (config.queue.url === 'local') {
       return {
         module: QueueModule,
+        global: true,
         imports: [CommonModule],
         providers: [
           { provide: JobQueue, inject: [ShutdownSignal], useFactory: (shutdown: ShutdownSignal) => new LocalJobQueue(shutdown, config.queue.attempts) },
           { provide: QUEUE_OPTIONS, useValue: options },
+          ComputeCalls,
         ],
-        exports: [JobQueue, QUEUE_OPTIONS],
+        exports: [JobQueue, QUEUE_OPTIONS, ComputeCalls],
       };
     }
     const connection = redisOptions(config.queue.url);
@@ -44,11 +48,12 @@ export class QueueModule {
       },
       { provide: JobQueue, useExisting: BullMqJobQueue },
       { provide: QUEUE_OPTIONS, useValue: options },
+      ComputeCalls,
     ];
     if (options.worker) providers.push(workerHost(config.queue, connection));
     return {
       module: QueueModule,
-      global: false,
+      global: true,
       imports: [
         CommonModule,
         BullModule.forRoot({ connection, prefix }),
@@ -58,7 +63,7 @@ export class QueueModule {
         BullModule.registerFlowProducer({ name: TASK_QUEUE }),
       ],
       providers,
-      exports: [JobQueue, QUEUE_OPTIONS],
+      exports: [JobQueue, QUEUE_OPTIONS, ComputeCalls],
     };
   }
 }

@@ -7,7 +7,8 @@ import { FILTER_OPS, FilterOp, RowFilter } from '../offline-store/offline-store'
 /** Where the entity rows of a historical request come from (exactly one per request). */
 export type EntitySource =
   | { kind: 'columns'; columns: Record<string, unknown> }
-  | { kind: 'file'; path: string; format: FileFormat; name: string }
+  /** `key`: the file is in the lake (sent by a server to its worker), not at `path`. */
+  | { kind: 'file'; path: string; format: FileFormat; name: string; key?: string }
   | { kind: 'dataset'; dataset: string; snapshotId?: number; start?: Micros; end?: Micros; filters: RowFilter[]; keyColumns: Record<string, string>; timestampColumn?: string }
   | { kind: 'range'; start: Micros; end: Micros };
 

@@ -17,9 +17,23 @@ import { toJsonValue, Value } from '../core/value-types';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { FeatureSource, HistoricalQuery, OfflineStore, QueryControl, ResultFile, Spine } from '../offline-store/offline-store';
+import { CallContext } from '../queue/job-queue';
+import { ComputeCalls } from '../queue/compute-calls';
 import { RegistryService } from '../registry/registry.service';
+import { ScratchObjects } from '../storage/scratch-objects';
 import { EntitySource } from './entity-source';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
+
+/** What a worker hands back for a retrieval: the encoded result, in this process (a stream) or in the lake (a scratch key). */
+interface RetrievedResult {
+  rows: number;
+  format: ResultFormat;
+  columns: ResultFile['columns'];
+  stream?: Readable;
+  key?: string;
+}
+
+const EXTENSIONS: Record<ResultFormat, string> = { json: '.json', jsonl: '.jsonl', csv: '.csv', parquet: '.parquet', arrow: '.arrow' };
 
 export interface HistoricalRequest extends SelectionRequest {
   source: EntitySource;
@@ -59,7 +73,11 @@ export class HistoricalFeaturesService {
     private readonly datasets: DatasetService,
     private readonly encoder: ResultEncoder,
     private readonly temp: TempFiles,
-  ) {}
+    private readonly calls: ComputeCalls,
+    private readonly scratch: ScratchObjects,
+  ) {
+    calls.register('historical.retrieve', (input: { request: HistoricalRequest; format: ResultFormat }, context) => this.compute(input.request, input.format, context));
+  }
 
   /** Small in-memory answers for JSON entity columns (tests, checks); HTTP streams through `retrieve`. */
   async columns(request: SelectionRequest & { entities: Record<string, unknown>; createdBeforeEvent?: boolean }): Promise<HistoricalResponse> {
@@ -86,11 +104,47 @@ export class HistoricalFeaturesService {
   }
 
   /**
-   * The result as a stream in `format`; the intermediate file is deleted when the stream closes.
-   * The engine work runs within `limits.query_timeout_seconds` and `limits.max_result_bytes`,
-   * and stops when `signal` fires (the client left, the server is stopping).
+   * The result as a stream in `format`, computed where compute runs (a worker, with a Redis
+   * queue; this process otherwise). An uploaded entity file travels to the worker through the
+   * lake, and so does the result on its way back. The engine work runs within
+   * `limits.query_timeout_seconds` and `limits.max_result_bytes`, and stops when `signal` fires
+   * (the client left, the server is stopping).
    */
   async retrieve(request: HistoricalRequest, format: ResultFormat, signal?: AbortSignal): Promise<HistoricalResult> {
+    const source = request.source;
+    const upload = this.calls.remote && source.kind === 'file' ? await this.scratch.put('uploads', source.path, `.${source.format}`) : null;
+    try {
+      const shipped = upload && source.kind === 'file' ? { ...request, source: { ...source, path: '', key: upload } } : request;
+      const result = await this.calls.run<unknown, RetrievedResult>('historical.retrieve', { request: shipped, format }, signal);
+      const stream = result.stream ?? (await this.scratch.take(result.key!));
+      return { stream, rows: result.rows, format: result.format, columns: result.columns };
+    } finally {
+      if (upload) await this.scratch.remove(upload);
+    }
+  }
+
+  /** The call itself, on whichever process runs it: the result encoded, and left in the lake when the caller is elsewhere. */
+  private async compute(request: HistoricalRequest, format: ResultFormat, context: CallContext): Promise<RetrievedResult> {
+    const source = request.source;
+    const fetched = source.kind === 'file' && source.key ? await this.scratch.fetch(source.key, `.${source.format}`) : null;
+    try {
+      const local = fetched && source.kind === 'file' ? { ...request, source: { ...source, path: fetched } } : request;
+      const result = await this.encoded(local, format, context.signal);
+      if (!context.remote) return result;
+      const file = await this.temp.path(EXTENSIONS[format]);
+      try {
+        await pipeline(result.stream!, createWriteStream(file));
+        return { rows: result.rows, format, columns: result.columns, key: await this.scratch.put('results', file, EXTENSIONS[format]) };
+      } finally {
+        await this.temp.remove(file);
+      }
+    } finally {
+      if (fetched) await this.temp.remove(fetched);
+    }
+  }
+
+  /** The point-in-time join to a Parquet file, then encoded as a stream; the intermediate file is deleted when the stream closes. */
+  private async encoded(request: HistoricalRequest, format: ResultFormat, signal?: AbortSignal): Promise<RetrievedResult> {
     return withWorkControl(this.budget(signal), async (stop) => {
       const { query } = await this.build(request, await this.registry.catalog());
       const path = await this.temp.path('.parquet');

@@ -13,6 +13,7 @@ import { ObjectStore } from '../storage/object-store';
 import { FeatureSource, OfflineStore, QueryControl, SourceData } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { RegistryStore } from '../registry/registry.store';
+import { ComputeCalls } from '../queue/compute-calls';
 import { HistoricalFeaturesService, HistoricalRequest } from './historical-features.service';
 import { ResultEncoder, ResultFormat } from './result-encoder';
 import { TrainingSetMetadata, trainingSetPrefix } from './training-set';
@@ -46,11 +47,15 @@ export class TrainingSetsService {
     private readonly documents: DocumentStore,
     private readonly encoder: ResultEncoder,
     private readonly temp: TempFiles,
-  ) {}
+    private readonly calls: ComputeCalls,
+  ) {
+    calls.register('training-set.save', (request: SaveRequest, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.build(request, this.historical.control(stop))));
+    calls.register('training-set.verify', (name: string, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.rebuild(name, this.historical.control(stop))));
+  }
 
-  /** Builds and saves a training set within the query budget; `signal` stops it (nothing is saved then). */
+  /** Builds and saves a training set, where compute runs, within the query budget; `signal` stops it (nothing is saved then). */
   async save(request: SaveRequest, signal?: AbortSignal): Promise<TrainingSetMetadata> {
-    return withWorkControl(this.historical.budget(signal), (stop) => this.build(request, this.historical.control(stop)));
+    return this.calls.run('training-set.save', request, signal);
   }
 
   private async build(request: SaveRequest, control: QueryControl): Promise<TrainingSetMetadata> {
@@ -122,7 +127,7 @@ export class TrainingSetsService {
 
   /** Recomputes the training set from its metadata alone and compares the Parquet bytes (within the query budget). */
   async verify(name: string, signal?: AbortSignal): Promise<Verification> {
-    return withWorkControl(this.historical.budget(signal), (stop) => this.rebuild(name, this.historical.control(stop)));
+    return this.calls.run('training-set.verify', name, signal);
   }
 
   private async rebuild(name: string, control: QueryControl): Promise<Verification> {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
+import { constants, createReadStream, existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { access, copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { asDomainError } from '../common/errors';
+import { asDomainError, ObjectNotFoundError } from '../common/errors';
 import { assertSafeKey, ObjectStore } from './object-store';
 
 const TEMP_MARK = '.tmp-';
@@ -58,6 +59,16 @@ export class LocalObjectStore extends ObjectStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const path = this.path(key);
+    try {
+      await access(path, constants.R_OK);
+    } catch {
+      throw new ObjectNotFoundError(`the lake holds no object ${key}`, { key });
+    }
+    return createReadStream(path);
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -6,6 +6,7 @@ import { LocalObjectStore } from './local.object-store';
 import { DocumentStore } from './document-store';
 import { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3.object-store';
+import { ScratchObjects } from './scratch-objects';
 
 /** The lake's object store, chosen by config, and the JSON documents kept in it; shared by every capability. */
 @Module({
@@ -22,8 +23,9 @@ import { S3ObjectStore } from './s3.object-store';
       },
     },
     DocumentStore,
+    ScratchObjects,
   ],
-  exports: [ObjectStore, DocumentStore],
+  exports: [ObjectStore, DocumentStore, ScratchObjects],
 })
 export class ObjectStoreModule implements OnApplicationShutdown {
   constructor(@Inject(ObjectStore) private readonly store: ObjectStore) {}

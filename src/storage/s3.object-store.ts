@@ -13,7 +13,7 @@ import { access, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LakeUnavailableError } from '../common/errors';
+import { LakeUnavailableError, ObjectNotFoundError } from '../common/errors';
 import { LakeLocation } from '../config/app-config';
 import { assertSafeKey, ObjectStore } from './object-store';
 
@@ -111,6 +111,16 @@ export class S3ObjectStore extends ObjectStore {
       });
     } catch (error) {
       if (isNotFound(error)) return null;
+      throw this.unavailable('get', key, error);
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    try {
+      const out = await retryTransient(() => this.client.send(new GetObjectCommand({ Bucket: this.lake.bucket, Key: this.key(key) })));
+      return out.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(`the lake holds no object ${key}`, { key });
       throw this.unavailable('get', key, error);
     }
   }

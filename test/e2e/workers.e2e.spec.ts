@@ -130,6 +130,43 @@ describe('workers on a BullMQ queue', () => {
     replica.kill('SIGTERM');
   }, 60_000);
 
+  it('runs historical retrieval, training sets, skew checks and ingests on a worker; without one they answer 503 NO_WORKER at once', async () => {
+    const post = (path: string, body: string, type = 'application/json') => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const sample = [4, 150_001];
+    const expected = sample.map((u) => ((u * 7) % 1000) / 10);
+    // An uploaded entity file travels to the worker through the lake, and the CSV result back.
+    const upload = await post('/get-historical-features/upload?features=scores:score&format=csv', `user_id,event_timestamp\n${sample.join(',2026-03-01T00:00:00Z\n')},2026-03-01T00:00:00Z\n`, 'text/csv');
+    expect(upload.status).toBe(200);
+    const lines = (await upload.text()).trim().split('\n');
+    expect(lines.slice(1).map((l) => Number(l.split(',').at(-1)))).toEqual(expected);
+    const saved = await post('/training-sets', JSON.stringify({ name: 'on_worker', features: ['scores:score'], entities: { user_id: sample, event_timestamp: sample.map(() => '2026-03-01T00:00:00Z') } }));
+    expect(saved.status).toBe(201);
+    expect(await saved.json()).toMatchObject({ name: 'on_worker', row_count: 2 });
+    expect(await (await post('/training-sets/on_worker/verify', '')).json()).toMatchObject({ identical: true, rows: 2 });
+    const check = await post('/skew-checks', JSON.stringify({ reference: { dataset: 'events' }, current: { training_set: 'on_worker' }, checks: ['schema'] }));
+    expect(check.status).toBe(201);
+    expect(await check.json()).toMatchObject({ format: 1, checks: ['schema'] });
+    const ingest = await post('/datasets/events/files', `{"user_id": ${ENTITIES + 10}, "ts": "2026-01-05T00:00:00", "score": 1.5}\n`, 'application/x-ndjson');
+    expect(ingest.status).toBe(201);
+    expect(await ingest.json()).toMatchObject({ added: { files: 1, rows: 1 } });
+    expect(await (await fetch(`${url}/datasets/events`)).json()).toMatchObject({ latest: { row_count: ENTITIES + 1 } });
+
+    const running = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    await Promise.all(running.map((w) => new Promise((resolve) => w.once('exit', resolve).kill('SIGTERM'))));
+    const started = Date.now();
+    for (const [path, body] of [
+      ['/get-historical-features', JSON.stringify({ features: ['scores:score'], entities: { user_id: sample, event_timestamp: sample.map(() => '2026-03-01T00:00:00Z') } })],
+      ['/training-sets/on_worker/verify', ''],
+    ]) {
+      const refused = await post(path, body);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('content-type')).toContain('json');
+      expect(await refused.json()).toMatchObject({ code: 'NO_WORKER', message: expect.stringContaining('featurelake worker') });
+    }
+    expect(Date.now() - started).toBeLessThan(20_000); // generous (each waits 3 s for a worker to show): no waiting for the call itself
+    startWorker();
+  }, 120_000);
+
   it('reports a job whose tasks a restarted Redis lost as interrupted, and runs the next one once workers are back', async () => {
     for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL'); // nobody takes the task
     const response = await submit('/materialize', { start_ts: '2026-01-01T00:00:00Z', end_ts: '2026-02-01T00:00:00Z' });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { LogShape } from '../../src/monitoring/logging/feature-log';
 import { featureValues, LogChunk, VIEW_STATUSES } from '../../src/monitoring/logging/log-buffer';
 import { LogSink } from '../../src/monitoring/logging/log-sink';
@@ -28,6 +29,11 @@ export class InMemoryObjectStore extends ObjectStore {
   }
   async get(key: string) {
     return this.objects.get(key) ?? null;
+  }
+  async read(key: string) {
+    const body = this.objects.get(key);
+    if (!body) throw new Error(`no object ${key}`);
+    return Readable.from([body]);
   }
   async list(prefix: string) {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();

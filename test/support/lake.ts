@@ -11,6 +11,10 @@ import { ObjectStore } from '../../src/storage/object-store';
 import { S3ObjectStore } from '../../src/storage/s3.object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { TestS3 } from './s3-server';
+import { ShutdownSignal } from '../../src/common/shutdown-signal';
+import { ComputeCalls } from '../../src/queue/compute-calls';
+import { LocalJobQueue } from '../../src/queue/local.job-queue';
+import { ScratchObjects } from '../../src/storage/scratch-objects';
 
 /** An object store of either kind rooted in `dir` (local) or a prefix of the test bucket (s3). */
 export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, prefix = 'lake'): ObjectStore {
@@ -37,6 +41,8 @@ export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir:
   const registry = { catalog: async () => catalog } as unknown as RegistryService;
   const db = testDatabase(':memory:', dir);
   const converter = new DuckDbFileConverter(db, { maxRows: config.limits.maxIngestRows, maxBytes: config.limits.maxIngestBytes });
-  const datasets = new DatasetService(config, store, converter, registry, new TempFiles(join(dir, 'tmp')));
+  const temp = new TempFiles(join(dir, 'tmp'));
+  const calls = new ComputeCalls(new LocalJobQueue(new ShutdownSignal()), config);
+  const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp));
   return { datasets, close: () => db.close() };
 }

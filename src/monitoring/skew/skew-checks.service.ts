@@ -11,6 +11,7 @@ import { compareSchema, matchColumns } from '../../core/skew/schema-skew';
 import { DistributionResult, FeatureDrift, SchemaResult, SkewResult } from '../../core/skew/skew-result';
 import { parseSkewSpec, SkewSpec } from '../../core/skew/skew-spec';
 import { nowMicros } from '../../core/timestamp';
+import { ComputeCalls } from '../../queue/compute-calls';
 import { RegistryService } from '../../registry/registry.service';
 import { ConsistencyCheck } from './consistency-check';
 import { renderReport } from './report-html';
@@ -38,7 +39,10 @@ export class SkewChecksService {
     private readonly metrics: SkewMetrics,
     private readonly webhook: SkewWebhook,
     private readonly temp: TempFiles,
-  ) {}
+    private readonly calls: ComputeCalls,
+  ) {
+    calls.register('skew-check.run', (spec: SkewSpec, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.check(spec, this.historical.control(stop))));
+  }
 
   /**
    * A check asked for by an API client: as `run`, but a webhook it names must be allowed by
@@ -54,9 +58,11 @@ export class SkewChecksService {
     return this.run(spec, signal);
   }
 
-  /** Runs a check within the query budget (`limits.query_timeout_seconds`); `signal` stops it early. */
+  /** Runs a check where compute runs, within the query budget (`limits.query_timeout_seconds`); `signal` stops it early. */
   async run(spec: SkewSpec, signal?: AbortSignal): Promise<SkewResult> {
-    return withWorkControl(this.historical.budget(signal), (stop) => this.check(spec, this.historical.control(stop)));
+    const result = await this.calls.run<SkewSpec, SkewResult>('skew-check.run', spec, signal);
+    this.metrics.record(result); // here, so that the gauges are on the server that /metrics scrapes, wherever the check ran
+    return result;
   }
 
   private async check(spec: SkewSpec, control: QueryControl): Promise<SkewResult> {
@@ -93,7 +99,6 @@ export class SkewChecksService {
         schema,
       };
       await this.store.save(result, renderReport(result));
-      this.metrics.record(result);
       if (failed && spec.webhook) await this.webhook.notify(spec.webhook, result);
       return result;
     } finally {
