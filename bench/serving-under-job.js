@@ -6,9 +6,11 @@
  * and while a materialization of `--entities` rows of another view runs on the worker process
  * `serve` forks at a lower OS priority (BullMQ on the same Redis). Rounds alternate; each
  * prints p50/p99 of both and the p99 ratio; then the medians. The job is a window
- * materialization (a full recompute every round).
+ * materialization (a full recompute every round). `--embedded`: the same on the embedded
+ * defaults (no Redis): the worker `serve` forks takes its tasks over IPC and hands its online
+ * writes to the server, which holds the embedded store's DuckDB file.
  *
- * Usage: npm run build && node bench/serving-under-job.js [--entities 1000000] [--rate 300] [--seconds 10] [--rounds 3]
+ * Usage: npm run build && node bench/serving-under-job.js [--embedded] [--entities 1000000] [--rate 300] [--seconds 10] [--rounds 3]
  */
 const { mkdtempSync, rmSync } = require('node:fs');
 const os = require('node:os');
@@ -25,15 +27,16 @@ const ENTITIES = option('entities', 1_000_000);
 const RATE = option('rate', 300);
 const SECONDS = option('seconds', 10);
 const ROUNDS = option('rounds', 3);
+const EMBEDDED = args.includes('--embedded');
 
 const READ = { features: Array.from({ length: 10 }, (_, i) => `v2:f${10 + i}`), entities: { user_id: [4242] } };
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-bench-under-job-'));
-  const redis = await startRedis();
+  const redis = EMBEDDED ? null : await startRedis();
   let server;
   try {
-    const repo = writeRepo(dir, { redisUrl: redis.url });
+    const repo = writeRepo(dir, { redisUrl: redis?.url });
     await writeEvents(path.join(dir, 'events.parquet'), ENTITIES);
     featurelake(repo, {}, 'apply');
     featurelake(repo, {}, 'ingest', 'events', path.join(dir, 'events.parquet'));
@@ -45,7 +48,7 @@ async function main() {
     await waitForHealth(base);
     await sleep(2000); // the worker process starts
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}`);
-    console.log(`reads: 1 entity × 10 features at ${RATE} req/s for ${SECONDS} s; job: materialize ${ENTITIES.toLocaleString('en-US')} rows × 10 features of another view on the forked worker\n`);
+    console.log(`reads: 1 entity × 10 features at ${RATE} req/s for ${SECONDS} s; job: materialize ${ENTITIES.toLocaleString('en-US')} rows × 10 features of another view on the forked worker (${EMBEDDED ? 'embedded store, local queue over IPC' : 'Redis, BullMQ'})\n`);
     fixedRate(`${base}/get-online-features`, READ, { rate: RATE, seconds: 3 }); // warm-up
     const alone = [];
     const during = [];
@@ -68,7 +71,7 @@ async function main() {
     console.log(`median p99: ${p99Alone.toFixed(2)} ms alone, ${p99During.toFixed(2)} ms during the job | ratio ${(p99During / p99Alone).toFixed(2)}× (target ≤ 2×) | errors ${errors}`);
   } finally {
     await stop(server);
-    await stop(redis.child);
+    if (redis) await stop(redis.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { Metrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
+import { ForkedWorkerModule } from './queue/forked-worker.module';
 import { QueueModule, QueueOptions } from './queue/queue.module';
 import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
@@ -39,6 +40,7 @@ export class AppModule {
         RetrievalModule,
         HealthModule,
         SkewChecksModule,
+        ...(options.forkWorker && config.queue.url === 'local' ? [ForkedWorkerModule.register(options.forkWorker)] : []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -18,12 +18,15 @@ import { registerHttpMetrics } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
 import { SkewScheduler } from './monitoring/skew/skew-scheduler';
 import { OnlineRecovery } from './materialization/online-recovery';
+import { WorkerSpawner } from './queue/forked-worker';
 
 export interface HttpAppOptions {
   /** false: no log at all (tests); otherwise JSON lines at the configured level. */
   logger?: false;
-  /** Whether this process takes tasks off a Redis queue (default true; `serve` leaves them to its worker process). The local queue runs its tasks in-process either way. */
+  /** Whether this process takes tasks off a Redis queue (default true; `serve` leaves them to its worker process). */
   worker?: boolean;
+  /** On the local queue: the worker process to hand tasks and calls to (`serve`); without it they run in this process. */
+  forkWorker?: WorkerSpawner;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   const adapter = createAdapter(config, log);
   const fastify = adapter.getInstance();
   registerBodyParsers(fastify, { idleMs: config.limits.idleTimeoutSeconds * 1000, maxJsonBytes: config.limits.maxJsonBytes, maxJsonElements: config.limits.maxJsonElements });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { worker: options.worker ?? true }), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { worker: options.worker ?? true, forkWorker: options.forkWorker }), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
   app.enableShutdownHooks();
   registerHooks(app, fastify);
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiInfo()));

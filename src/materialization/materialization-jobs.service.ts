@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { FeatureViewNotFoundError, fromErrorRecord, InvalidWindowError, JobFinishedError, JobNotFoundError } from '../common/errors';
 import { FeatureCatalog } from '../core/catalog';
@@ -7,6 +7,7 @@ import { JobQueue } from '../queue/job-queue';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
+import { JobMetrics } from './job-metrics';
 import { newJobId } from './lake.job-store';
 import { RunningJobs } from './running-jobs';
 
@@ -27,6 +28,7 @@ export class MaterializationJobs {
     private readonly store: JobStore,
     private readonly queue: JobQueue,
     private readonly running: RunningJobs = new RunningJobs(),
+    @Optional() private readonly metrics?: JobMetrics,
   ) {}
 
   /** Validates, takes the views and queues the job; 409 when an active job covers one of its views; 503 QUEUE_UNAVAILABLE when the queue cannot take it. */
@@ -40,7 +42,11 @@ export class MaterializationJobs {
     const job = newJob({ ...request, views }, this.queue.mode);
     await this.queue.lockViews(job.id, views, (holder) => this.isActive(holder));
     try {
-      if (this.queue.mode === 'local') this.running.add(job.id);
+      if (this.queue.mode === 'local') {
+        this.running.add(job.id);
+        // Its end may be written by the worker process serve forked: forget it here once it is announced, and record its figures.
+        void this.queue.whenFinished(job.id, async () => false).then(() => this.finishedElsewhere(job.id));
+      }
       await this.store.save(job);
       await this.queue.submit(job.id);
     } catch (error) {
@@ -50,6 +56,13 @@ export class MaterializationJobs {
       throw error;
     }
     return job;
+  }
+
+  private async finishedElsewhere(id: string): Promise<void> {
+    this.running.delete(id);
+    if (!this.queue.callsLeaveProcess || !this.metrics) return;
+    const job = await this.store.get(id).catch(() => null);
+    if (job) this.metrics.record(job);
   }
 
   /** Resolves with the finished job; rejects with the job's own error when it failed, ended partial or was cancelled. */

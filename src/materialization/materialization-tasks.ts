@@ -4,13 +4,13 @@ import { errorRecord, ErrorRecord, FeatureViewChangedError, JobCancelledError, S
 import { workControl } from '../common/work-control';
 import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
-import { Metrics } from '../metrics/metrics';
 import { FinalTaskError, JobQueue, Task, TaskContext, TaskHandler, taskKey, TaskOutcome, TRANSIENT_CODES } from '../queue/job-queue';
 import { QUEUE_OPTIONS } from '../queue/queue.module';
 import type { QueueOptions } from '../queue/queue.module';
 import { SourceSnapshot } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobState, StoredPlan, ViewRun } from './job';
+import { JobMetrics } from './job-metrics';
 import { JobStore } from './job.store';
 import { BucketOutcome, bucketRanges, MaterializationService, UP_TO_DATE, ViewPlan } from './materialization.service';
 import { RunningJobs } from './running-jobs';
@@ -31,8 +31,6 @@ const POLL_MS = 500;
 export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MaterializationTasks.name);
   private readonly active = new Set<{ controller: AbortController; done: Promise<unknown> }>();
-  private readonly jobDuration;
-  private readonly rowsWritten;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,11 +39,9 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
     private readonly store: JobStore,
     private readonly queue: JobQueue,
     private readonly running: RunningJobs,
-    metrics: Metrics,
+    private readonly metrics: JobMetrics,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
   ) {
-    this.jobDuration = metrics.histogram('featurelake_job_duration_seconds', 'Materialization jobs by kind and final state', ['kind', 'state']);
-    this.rowsWritten = metrics.counter('featurelake_job_rows_written_total', 'Rows materialization jobs wrote, by view and store', ['view', 'store']);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -84,7 +80,7 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
       if (await this.queue.isCancelled(job.id)) return await this.end(job, 'cancelled', { code: 'JOB_CANCELLED', status: 409, message: 'cancelled before it started' });
       job.state = 'running';
       job.startedAt ??= new Date().toISOString();
-      job.owner = { pid: process.pid, host: hostname(), queue: this.queue.mode };
+      job.owner = { pid: this.queue.keeperPid, host: hostname(), queue: this.queue.mode };
       const catalog = await this.registry.catalog();
       const tasks: Task[] = [];
       for (const run of job.views) {
@@ -193,11 +189,8 @@ export class MaterializationTasks implements TaskHandler, OnApplicationBootstrap
     job.durationMs = Date.parse(job.finishedAt) - Date.parse(job.startedAt ?? job.createdAt);
     job.progress = { view: null, phase: null, fraction: 1, rowsPerSecond: null, etaSeconds: null };
     for (const view of job.views) if (view.state === 'pending' || view.state === 'running') view.state = state === 'cancelled' ? 'cancelled' : 'failed';
-    this.jobDuration.observe({ kind: job.request.kind, state }, job.durationMs / 1000);
-    for (const view of job.views) {
-      this.rowsWritten.inc({ view: view.view, store: 'offline' }, view.rowsOffline);
-      this.rowsWritten.inc({ view: view.view, store: 'online' }, view.rowsOnline);
-    }
+    // A forked worker has no /metrics: the server that keeps its queue records the job when it hears of its end.
+    if (this.queue.keeperPid === process.pid) this.metrics.record(job);
     await this.store.save(job);
     this.running.delete(job.id);
     await this.queue.unlockViews(job.id, job.request.views).catch((e: unknown) => this.logger.warn(`could not release the views of job ${job.id}: ${String(e)}`));

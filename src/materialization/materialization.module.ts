@@ -8,6 +8,7 @@ import { RunningJobs } from './running-jobs';
 import { DocumentStore } from '../storage/document-store';
 import { ObjectStoreModule } from '../storage/object-store.module';
 import { JobStore } from './job.store';
+import { JobMetrics } from './job-metrics';
 import { JobsController } from './jobs.controller';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationController } from './materialization.controller';
@@ -24,6 +25,7 @@ import { OnlineRecovery } from './online-recovery';
     MaterializationTasks,
     OnlineRecovery,
     RunningJobs,
+    JobMetrics,
     { provide: JobStore, inject: [DocumentStore, RunningJobs], useFactory: (documents: DocumentStore, running: RunningJobs) => new LakeJobStore(documents, (id) => running.has(id)) },
   ],
   controllers: [MaterializationController, JobsController],

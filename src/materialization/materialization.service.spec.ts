@@ -10,6 +10,7 @@ import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { BucketRequest, BucketRun, OfflineStore, PendingBatch, RunControl, SourceSnapshot, ViewState } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { Metrics } from '../metrics/metrics';
+import { JobMetrics } from './job-metrics';
 import { MaterializationJobs } from './materialization-jobs.service';
 import { MaterializationService } from './materialization.service';
 import { AppConfig, Limits } from '../config/app-config';
@@ -90,7 +91,7 @@ function testConfig(limits: Partial<Limits> = {}): AppConfig {
 function localJobs(config: AppConfig, registry: RegistryService, executor: MaterializationService, store: InMemoryJobStore): MaterializationJobs {
   const queue = new LocalJobQueue(new ShutdownSignal(), config.queue.attempts);
   const running = new RunningJobs();
-  void new MaterializationTasks(config, registry, executor, store, queue, running, new Metrics(), { worker: true }).onApplicationBootstrap();
+  void new MaterializationTasks(config, registry, executor, store, queue, running, new JobMetrics(new Metrics()), { worker: true }).onApplicationBootstrap();
   return new MaterializationJobs(registry, store, queue, running);
 }
 

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { DomainError, ErrorRecord, fromErrorRecord, JobCancelledError, MaterializationInProgressError, NoWorkerError, QueueUnavailableError, ShuttingDownError, TimeLimitExceededError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
 import { QueueConfig } from '../config/app-config';
-import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskHandler, taskKey, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, classifyFailure, JobQueue, pollCancel, Task, TaskHandler, taskKey, TaskOutcome } from './job-queue';
 import { decodeWire, encodeWire } from './wire';
 
 export const TASK_QUEUE = 'featurelake-tasks';
@@ -74,6 +74,7 @@ const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return
 export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   readonly mode = 'redis';
   readonly location: string;
+  readonly callsLeaveProcess = true;
   private readonly logger = new Logger(BullMqJobQueue.name);
   private readonly state: Redis;
   private subscriber?: Redis;
@@ -263,17 +264,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   }
 
   onCancel(jobId: string, listener: () => void): () => void {
-    const poll = setInterval(() => {
-      this.isCancelled(jobId).then(
-        (yes) => {
-          if (!yes) return;
-          clearInterval(poll);
-          listener();
-        },
-        () => undefined, // Redis away: the task carries on; a cancel is seen once it is back
-      );
-    }, CANCEL_POLL_MS);
-    return () => clearInterval(poll);
+    return pollCancel(() => this.isCancelled(jobId), listener, CANCEL_POLL_MS);
   }
 
   async lockViews(jobId: string, views: string[], holderActive: (jobId: string) => Promise<boolean>): Promise<void> {

@@ -26,7 +26,7 @@ export class ComputeCalls {
 
   /** Whether calls leave this process (their files then travel through the lake). */
   get remote(): boolean {
-    return this.queue.mode === 'redis';
+    return this.queue.callsLeaveProcess;
   }
 
   register<I, O>(name: string, handler: (input: I, context: CallContext) => Promise<O>): void {

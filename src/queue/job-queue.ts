@@ -72,6 +72,12 @@ export abstract class JobQueue {
   /** Where it is, for messages (`local`, or the Redis URL without credentials). */
   abstract readonly location: string;
 
+  /** The process whose death loses this queue's tasks (a local queue's jobs are its): this one, or the server that forked it. */
+  readonly keeperPid: number = process.pid;
+
+  /** Whether calls run in another process (a worker): files they take or give then travel through the lake. */
+  abstract readonly callsLeaveProcess: boolean;
+
   /** Queues a job's first task. QUEUE_UNAVAILABLE (503) at once when the queue cannot take it. */
   abstract submit(jobId: string): Promise<void>;
 
@@ -121,6 +127,24 @@ export abstract class JobQueue {
 
   /** Resolves when the queue answers; QUEUE_UNAVAILABLE otherwise. */
   abstract ping(): Promise<void>;
+}
+
+/**
+ * Calls `listener` once `isCancelled` says yes, asking every `everyMs`; returns the unsubscribe.
+ * A failed ask (the queue away) is ignored: the work carries on, and a cancel is seen once it answers.
+ */
+export function pollCancel(isCancelled: () => Promise<boolean>, listener: () => void, everyMs: number): () => void {
+  const poll = setInterval(() => {
+    isCancelled().then(
+      (yes) => {
+        if (!yes) return;
+        clearInterval(poll);
+        listener();
+      },
+      () => undefined,
+    );
+  }, everyMs);
+  return () => clearInterval(poll);
 }
 
 /** A stable key for a task within its job (progress fields, BullMQ job ids). */

@@ -2,7 +2,13 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { MaterializationInProgressError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
-import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskHandler, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskContext, TaskHandler, TaskOutcome } from './job-queue';
+
+/** Another process that runs this queue's tasks and calls (the worker `serve` forked): the queue still decides what runs when. */
+export interface TaskExecutor {
+  runTask(task: Task, context: TaskContext): Promise<Record<string, unknown>>;
+  runCall(name: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
+}
 
 /** Back-off before the n-th retry of a task: 0.5 s, 1 s, 2 s, … */
 const RETRY_BASE_MS = 500;
@@ -41,6 +47,7 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
   private readonly cancels = new EventEmitter();
   private handler?: TaskHandler;
   private callHandler?: CallHandler;
+  private executor?: TaskExecutor;
   private concurrency = 1;
   private running = 0;
   private closed = false;
@@ -70,8 +77,19 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
     this.pump();
   }
 
-  /** A call runs here and now, beside whatever else runs (as a request always did): only the caller waits for it. */
+  /** Hands every task and call from now on to `executor` instead of running them in this process. */
+  delegate(executor: TaskExecutor): void {
+    this.executor = executor;
+    this.pump();
+  }
+
+  get callsLeaveProcess(): boolean {
+    return this.executor !== undefined;
+  }
+
+  /** A call runs at once, beside whatever else runs (as a request always did): only the caller waits for it. */
   async call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
+    if (this.executor) return this.executor.runCall(name, input, options.signal);
     if (!this.callHandler) throw new Error('no call handler is registered in this process');
     return this.callHandler(name, input, { signal: options.signal ?? new AbortController().signal, remote: false });
   }
@@ -150,15 +168,15 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
   }
 
   private pump(): void {
-    while (!this.closed && this.handler && this.running < this.concurrency && this.ready.length > 0) {
-      void this.start(this.ready.shift()!, this.handler);
-    }
+    const run = this.executor ?? this.handler;
+    while (!this.closed && run && this.running < this.concurrency && this.ready.length > 0) void this.start(this.ready.shift()!);
   }
 
-  private async start(entry: Entry, handler: TaskHandler): Promise<void> {
+  private async start(entry: Entry): Promise<void> {
     this.running++;
     try {
-      const result = await handler.run(entry.task, { attempt: entry.attempt, finalAttempt: entry.attempt >= this.attempts, signal: this.shutdown.signal, outcomes: async () => entry.outcomes ?? [] });
+      const run = (task: Task, context: TaskContext) => (this.executor ? this.executor.runTask(task, context) : this.handler!.run(task, context));
+      const result = await run(entry.task, { attempt: entry.attempt, finalAttempt: entry.attempt >= this.attempts, signal: this.shutdown.signal, outcomes: async () => entry.outcomes ?? [] });
       this.settle(entry, { task: entry.task, result });
     } catch (error) {
       const { record, retry } = classifyFailure(error);

@@ -6,14 +6,19 @@ import { ShutdownSignal } from '../common/shutdown-signal';
 import { AppConfig, QueueConfig } from '../config/app-config';
 import { BullMqJobQueue, redisOptions, TASK_QUEUE } from './bullmq.job-queue';
 import { ComputeCalls } from './compute-calls';
+import { WorkerSpawner } from './forked-worker';
+import { IpcChannel, PARENT_CHANNEL } from './ipc-channel';
 import { JobQueue } from './job-queue';
 import { LocalJobQueue } from './local.job-queue';
+import { ParentJobQueue } from './parent.job-queue';
 
 export const QUEUE_OPTIONS = Symbol('QueueOptions');
 
 export interface QueueOptions {
   /** Whether this process takes tasks off the queue (a worker; `serve --no-worker` does not). The local queue always runs its tasks in-process. */
   worker: boolean;
+  /** On the local queue: start this worker process and hand it every task and call (`serve` on the embedded default). */
+  forkWorker?: WorkerSpawner;
 }
 
 /**
@@ -25,6 +30,21 @@ export interface QueueOptions {
 @Module({})
 export class QueueModule {
   static register(config: AppConfig, options: QueueOptions): DynamicModule {
+    if (config.queue.url === 'parent') {
+      // A worker `serve` forked: its queue is the server's, over the IPC channel it was started with.
+      return {
+        module: QueueModule,
+        global: true,
+        imports: [CommonModule],
+        providers: [
+          { provide: PARENT_CHANNEL, useFactory: () => new IpcChannel(process) },
+          { provide: JobQueue, inject: [PARENT_CHANNEL, ShutdownSignal], useFactory: (channel: IpcChannel, shutdown: ShutdownSignal) => new ParentJobQueue(channel, shutdown) },
+          { provide: QUEUE_OPTIONS, useValue: options },
+          ComputeCalls,
+        ],
+        exports: [JobQueue, QUEUE_OPTIONS, ComputeCalls, PARENT_CHANNEL],
+      };
+    }
     if (config.queue.url === 'local') {
       return {
         module: QueueModule,

@@ -7,7 +7,7 @@ import { BIN, cleanEnv, featurelake, waitForHealth } from '../support/cli';
 import { writeFile } from '../support/duckdb-files';
 import { freePort } from '../support/free-port';
 import { startRedis, TestRedis } from '../support/redis-server';
-import { scoresRepo } from '../support/scores-repo';
+import { jobFinished, onlineScores, scoresRepo } from '../support/scores-repo';
 
 const ENTITIES = 200_000;
 
@@ -57,22 +57,7 @@ describe('workers on a BullMQ queue', () => {
     return fetch(`${url}${path}?async=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
-  /** Follows the job through its record until it ends (the server answers from the lake and the queue). */
-  async function finished(id: string): Promise<Record<string, any>> {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const job = (await (await fetch(`${url}/jobs/${id}`)).json()) as Record<string, any>;
-      if (!['queued', 'running'].includes(job.state)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
-  async function onlineScores(ids: number[]): Promise<unknown[]> {
-    const response = await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['scores:score'], entities: { user_id: ids } }) });
-    const body = (await response.json()) as { results: { values: unknown[] }[] };
-    return body.results[1].values;
-  }
 
   it('a worker whose Redis is down exits 1 naming the URL', async () => {
     const port = await freePort();
@@ -92,7 +77,7 @@ describe('workers on a BullMQ queue', () => {
     const client = new Redis(online.url);
     for (let i = 0; i < 3000 && (await client.dbsize()) < ENTITIES / 10; i++) await new Promise((r) => setTimeout(r, 20));
     first.kill('SIGKILL');
-    const job = await finished(id);
+    const job = await jobFinished(url, id);
     client.disconnect();
     expect(job).toMatchObject({ state: 'succeeded', views: [{ name: 'scores', state: 'done' }] });
     // Online equals offline for every entity: each has its row (and the sample its value).
@@ -100,7 +85,7 @@ describe('workers on a BullMQ queue', () => {
     expect(await keys.dbsize()).toBe(ENTITIES + 1); // one hash per entity, plus the view's epoch marker
     keys.disconnect();
     const sample = [0, 1, 12_345, ENTITIES - 1];
-    expect(await onlineScores(sample)).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
+    expect(await onlineScores(url, sample)).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
     // And a training set read from the lake sees each entity once: no half-written bucket is visible.
     const historical = await fetch(`${url}/get-historical-features`, {
       method: 'POST',
@@ -126,7 +111,7 @@ describe('workers on a BullMQ queue', () => {
     });
     expect(((await historical.json()) as { results: { values: unknown[] }[] }).results[2].values).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
     const read = await fetch(`${other}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['scores:score'], entities: { user_id: sample } }) });
-    expect(((await read.json()) as { results: { values: unknown[] }[] }).results[1].values).toEqual(await onlineScores(sample));
+    expect(((await read.json()) as { results: { values: unknown[] }[] }).results[1].values).toEqual(await onlineScores(url, sample));
     replica.kill('SIGTERM');
   }, 60_000);
 
@@ -173,13 +158,13 @@ describe('workers on a BullMQ queue', () => {
     const { job_id: lostId } = (await response.json()) as { job_id: string };
     await queue.stop(); // no persistence: the queued task goes with it
     queue = await startRedis({ port: queue.port });
-    const lost = await finished(lostId);
+    const lost = await jobFinished(url, lostId);
     expect(lost).toMatchObject({ state: 'failed', error: { code: 'JOB_INTERRUPTED' } });
     startWorker();
     const again = await submit('/materialize', { start_ts: '2026-01-01T00:00:00Z', end_ts: '2026-02-01T00:00:00Z' });
     expect(again.status).toBe(202); // the lost job's views were released
-    expect(await finished(((await again.json()) as { job_id: string }).job_id)).toMatchObject({ state: 'succeeded' });
-    expect(await onlineScores([5])).toEqual([3.5]);
+    expect(await jobFinished(url, ((await again.json()) as { job_id: string }).job_id)).toMatchObject({ state: 'succeeded' });
+    expect(await onlineScores(url, [5])).toEqual([3.5]);
   }, 120_000);
 
   it('answers 503 QUEUE_UNAVAILABLE at once when the queue is down, and keeps serving', async () => {
@@ -189,6 +174,6 @@ describe('workers on a BullMQ queue', () => {
     expect(response.status).toBe(503);
     expect(((await response.json()) as { code: string }).code).toBe('QUEUE_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(10_000); // generous: "at once" means no waiting for Redis to come back
-    expect(await onlineScores([7])).toEqual([4.9]);
+    expect(await onlineScores(url, [7])).toEqual([4.9]);
   }, 60_000);
 });

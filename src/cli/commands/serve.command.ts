@@ -6,6 +6,7 @@ import { claimServerFile, removeServerFile, updateServerFile } from '../../commo
 import { AppConfig } from '../../config/app-config';
 import { createHttpApp } from '../../http-app';
 import { cliConfig, GlobalOptions } from '../context';
+import { PARENT_ENV } from './worker.command';
 
 /** The forked worker's OS priority: below the server's, so that compute yields the CPU to serving. */
 const WORKER_NICENESS = 10;
@@ -13,10 +14,10 @@ const WORKER_NICENESS = 10;
 export function serveCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('serve')
-    .description('run the HTTP server (Feast-compatible feature server plus the featurelake API); with a Redis queue it forks a worker at a lower priority')
+    .description('run the HTTP server (Feast-compatible feature server plus the featurelake API) and fork a worker for its compute at a lower priority')
     .option('--port <port>', 'port to listen on', '6566')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--no-worker', 'fork no worker: run `featurelake worker` processes apart (production, several machines)')
+    .option('--no-worker', 'fork no worker: with a Redis queue, `featurelake worker` processes run apart (production, several machines); with the local queue, compute runs in the server process')
     .action(async (options: { port: string; host: string; worker: boolean }) => {
       const config = cliConfig(globals());
       const startedAt = new Date().toISOString();
@@ -29,8 +30,10 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, forget);
       const redisQueue = config.queue.url !== 'local';
       // With a Redis queue the server takes no tasks itself: its own worker process (or other machines') do.
-      const app = await createHttpApp(config, { worker: !redisQueue });
-      if (redisQueue && options.worker) forkWorker(globals(), config);
+      // With the local queue it forks one and hands it every task and call over IPC (--no-worker: runs them itself).
+      const spawn = () => spawnWorker(globals(), config, !redisQueue);
+      const app = await createHttpApp(config, { worker: !redisQueue, forkWorker: !redisQueue && options.worker ? spawn : undefined });
+      if (redisQueue && options.worker) keepWorker(spawn, config);
       await app.listen(Number(options.port), options.host);
       const url = (await app.getUrl()).replace('[::1]', 'localhost');
       updateServerFile(config.stateDir, { pid: process.pid, url, startedAt });
@@ -40,19 +43,32 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
 }
 
 /**
- * `featurelake worker` as a child process at a lower OS priority, restarted if it dies, stopped
- * with the server. Its own process: its DuckDB threads and row loops never hold the server's
- * event loop, and the OS scheduler favours the server when both want the CPU.
+ * `featurelake worker` as a child process at a lower OS priority: its own process, so its DuckDB
+ * threads and row loops never hold the server's event loop, and the OS scheduler favours the
+ * server when both want the CPU. Unless configured, its DuckDB leaves one core to the server
+ * (threads = cores − 1). `ipc`: the local queue's worker, which reaches the server over the IPC
+ * channel (structured clone: bigints and NaN cross intact).
  */
-function forkWorker(globals: GlobalOptions, config: AppConfig): void {
+function spawnWorker(globals: GlobalOptions, config: AppConfig, ipc: boolean): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, FEATURELAKE_DUCKDB_THREADS: process.env.FEATURELAKE_DUCKDB_THREADS ?? String(config.duckdb.threads ?? Math.max(1, availableParallelism() - 1)) };
+  if (ipc) env[PARENT_ENV] = 'ipc';
+  const child = spawn(process.execPath, [process.argv[1], '--repo', globals.repo, 'worker'], {
+    // A channel either way: a worker knows its server is gone (a kill -9 included) when it closes, and exits.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    env,
+  });
+  if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
+  return child;
+}
+
+/** The Redis queue's worker beside the server: restarted if it dies, stopped with the server. */
+function keepWorker(spawnOne: () => ChildProcess, config: AppConfig): void {
   const logger = new Logger('Server');
   let child: ChildProcess | undefined;
   let stopping = false;
   const start = () => {
-    // Unless configured, its DuckDB leaves one core to the server: threads = cores − 1.
-    const env = { ...process.env, FEATURELAKE_DUCKDB_THREADS: process.env.FEATURELAKE_DUCKDB_THREADS ?? String(config.duckdb.threads ?? Math.max(1, availableParallelism() - 1)) };
-    child = spawn(process.execPath, [process.argv[1], '--repo', globals.repo, 'worker'], { stdio: ['ignore', 'inherit', 'inherit'], env });
-    if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
+    child = spawnOne();
     child.on('exit', (code, signal) => {
       if (stopping) return;
       logger.warn(`the worker process exited (${signal ?? code}); starting another in 1 s`);
