@@ -34,7 +34,10 @@ async function jobFinished(base, id) {
   for (;;) {
     const state = await jobState(base, id);
     if (state === 'succeeded') return;
-    if (state !== 'queued' && state !== 'running') throw new Error(`the job ended ${state}`);
+    if (state !== 'queued' && state !== 'running') {
+      const job = await (await fetch(`${base}/jobs/${id}`)).json();
+      throw new Error(`the job ended ${state}: ${JSON.stringify(job.error)} ${JSON.stringify(job.views.map((v) => v.error).filter(Boolean))}`);
+    }
     await sleep(100);
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const OWNED = /^(\d+)-[0-9a-f]{8}$/;
@@ -21,8 +21,13 @@ export class ScratchSpace {
     this.dir = join(this.root, `${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
-  /** Where DuckDB instance `name` spills (created by DuckDB when it first needs it). */
+  /**
+   * Where DuckDB instance `name` spills (created by DuckDB when it first needs it, which creates
+   * no parent folder: this process's folder is made here, since a server whose compute runs in
+   * its worker may otherwise never have made it).
+   */
   duckDbDir(name: string): string {
+    mkdirSync(this.dir, { recursive: true });
     return join(this.dir, `duckdb-${name}`);
   }
 
