@@ -1,9 +1,9 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { FeatureViewNotFoundError, fromErrorRecord, InvalidWindowError, JobFinishedError, JobNotFoundError } from '../common/errors';
+import { ErrorRecord, FeatureViewNotFoundError, fromErrorRecord, InvalidWindowError, JobFinishedError, JobNotFoundError } from '../common/errors';
 import { FeatureCatalog } from '../core/catalog';
 import { formatTimestamp } from '../core/timestamp';
-import { JobQueue } from '../queue/job-queue';
+import { JobQueue, taskKey } from '../queue/job-queue';
 import { RegistryService } from '../registry/registry.service';
 import { ACTIVE_STATES, Job, JobRequest, ViewRun } from './job';
 import { JobStore } from './job.store';
@@ -20,6 +20,8 @@ import { RunningJobs } from './running-jobs';
  */
 /** A job's record is saved just before its first task is queued: younger than this, it is never taken for lost. */
 const LOST_AFTER_MS = 5000;
+/** How often a caller waiting for a job looks at it besides waiting for its announcement. */
+const RECHECK_MS = 5000;
 
 @Injectable()
 export class MaterializationJobs {
@@ -67,7 +69,14 @@ export class MaterializationJobs {
 
   /** Resolves with the finished job; rejects with the job's own error when it failed, ended partial or was cancelled. */
   async wait(id: string): Promise<Job> {
-    await this.queue.whenFinished(id, async () => !ACTIVE_STATES.includes((await this.get(id)).state));
+    const ended = async () => !ACTIVE_STATES.includes((await this.get(id)).state);
+    // The announcement, or a look every few seconds: a job whose tasks cannot end it is ended by `get`.
+    let announced = false;
+    const announcement = this.queue.whenFinished(id, ended).then(() => (announced = true));
+    while (!announced) {
+      await Promise.race([announcement, new Promise((resolve) => setTimeout(resolve, RECHECK_MS).unref())]);
+      if (!announced && (await ended())) break;
+    }
     const job = await this.get(id);
     if (job.state === 'failed' || job.state === 'cancelled' || job.state === 'partial') throw fromErrorRecord({ status: 500, ...(job.error ?? { code: 'INTERNAL_ERROR', message: job.state }) }).withDetails({ job_id: id });
     return job;
@@ -77,7 +86,14 @@ export class MaterializationJobs {
   async get(id: string): Promise<Job> {
     const job = await this.store.get(id);
     if (!job) throw new JobNotFoundError(`job ${JSON.stringify(id)} does not exist`, { job_id: id });
-    if (ACTIVE_STATES.includes(job.state) && (await this.lost(job))) return this.interrupted(job);
+    if (ACTIVE_STATES.includes(job.state) && (await this.lost(job))) {
+      return this.endHere(job, { code: 'JOB_INTERRUPTED', status: 500, message: "the job queue lost this job's tasks (its Redis restarted without persistence?); run it again (it resumes safely)" });
+    }
+    const abandoned = ACTIVE_STATES.includes(job.state) && job.owner.queue === 'redis' ? await this.queue.abandonedTask(job.id).catch(() => null) : null;
+    if (abandoned?.error) {
+      const { code, status, message, details } = abandoned.error;
+      return this.endHere(job, { code, status, message: `its ${taskKey(abandoned.task)} task failed: ${message}`, details: { ...details, task: taskKey(abandoned.task) } });
+    }
     if (job.state === 'running') await this.overlayProgress(job);
     return job;
   }
@@ -92,13 +108,9 @@ export class MaterializationJobs {
     return !(await this.queue.holdsTasks(job.id).catch(() => true)); // the queue away: nothing can be said
   }
 
-  private async interrupted(job: Job): Promise<Job> {
-    const ended: Job = {
-      ...job,
-      state: 'failed',
-      finishedAt: new Date().toISOString(),
-      error: { code: 'JOB_INTERRUPTED', status: 500, message: 'the job queue lost this job\'s tasks (its Redis restarted without persistence?); run it again (it resumes safely)' },
-    };
+  /** Ends a job whose tasks cannot end it (they are gone, or failed where the job's record was out of reach): its record, views and waiters. */
+  private async endHere(job: Job, error: ErrorRecord): Promise<Job> {
+    const ended: Job = { ...job, state: 'failed', finishedAt: new Date().toISOString(), error };
     await this.store.save(ended);
     await this.queue.unlockViews(job.id, job.request.views).catch(() => undefined);
     await this.queue.announceFinished(job.id).catch(() => undefined); // for whoever waits on it elsewhere

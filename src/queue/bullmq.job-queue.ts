@@ -309,6 +309,15 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     return found.some((job) => job !== undefined && job !== null);
   }
 
+  async abandonedTask(jobId: string): Promise<TaskOutcome | null> {
+    for (const kind of ['plan', 'finish'] as const) {
+      const job = await this.guard(() => this.queue.getJob(`${jobId}-${taskKey({ kind, jobId })}`));
+      // 'failed' is final on BullMQ: a task with tries left waits as 'delayed'.
+      if (job && (await job.getState()) === 'failed') return this.failureOutcome(job.id ?? '', job.failedReason);
+    }
+    return null;
+  }
+
   async ping(): Promise<void> {
     await this.guard(async () => (await this.redis()).ping());
   }

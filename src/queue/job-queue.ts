@@ -125,6 +125,13 @@ export abstract class JobQueue {
   /** Whether the queue still holds any task of the job (false after a Redis that lost its data, say). */
   abstract holdsTasks(jobId: string): Promise<boolean>;
 
+  /**
+   * The job's `plan` or `finish` task if it failed for good without ending its job (its worker
+   * could not write the job's record: the lake unreachable from there, say), with its error;
+   * null otherwise.
+   */
+  abstract abandonedTask(jobId: string): Promise<TaskOutcome | null>;
+
   /** Resolves when the queue answers; QUEUE_UNAVAILABLE otherwise. */
   abstract ping(): Promise<void>;
 }

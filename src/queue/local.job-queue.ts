@@ -155,6 +155,11 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
     return true;
   }
 
+  /** A local plan or finish that fails for good ends its job itself (it runs beside the job's record). */
+  async abandonedTask(): Promise<TaskOutcome | null> {
+    return null;
+  }
+
   async ping(): Promise<void> {}
 
   onApplicationShutdown(): void {

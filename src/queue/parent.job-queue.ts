@@ -114,6 +114,10 @@ export class ParentJobQueue extends JobQueue implements OnApplicationShutdown {
     return this.ask('holdsTasks', jobId);
   }
 
+  async abandonedTask(): Promise<TaskOutcome | null> {
+    return null;
+  }
+
   ping(): Promise<void> {
     return this.ask('ping');
   }
