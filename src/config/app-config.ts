@@ -35,6 +35,8 @@ export interface QueueConfig {
   concurrency: number;
   /** Tasks a feature view's buckets are split into, so that several workers share one view. */
   rangesPerView: number;
+  /** Parts a training set or retrieval is split into on BullMQ, so that several workers share one join. */
+  joinParts: number;
   /** Tries of a task that fails for a passing reason (the lake or a store unreachable), with exponential back-off. */
   attempts: number;
   /** A worker that has not renewed its task's lock for this long is taken for dead, and the task runs again elsewhere. */

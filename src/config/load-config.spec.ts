@@ -63,7 +63,7 @@ describe('loadConfig', () => {
 
   it('queues jobs locally on the embedded default, on the online store\'s Redis when it has one, and refuses a Redis queue beside the embedded store', () => {
     write('project: p\nlake:\n  uri: file://lake\n');
-    expect(loadConfig(repo, {}).queue).toEqual({ url: 'local', concurrency: 2, rangesPerView: 4, attempts: 3, lockSeconds: 30 });
+    expect(loadConfig(repo, {}).queue).toEqual({ url: 'local', concurrency: 2, rangesPerView: 4, joinParts: 4, attempts: 3, lockSeconds: 30 });
     write('project: p\nlake:\n  uri: file://lake\nonline: { type: redis, url: "redis://r:6379" }\nqueue: { concurrency: 4, lock_seconds: 5 }\n');
     expect(loadConfig(repo, {}).queue).toMatchObject({ url: 'redis://r:6379', concurrency: 4, lockSeconds: 5 });
     expect(loadConfig(repo, { FEATURELAKE_QUEUE_URL: 'redis://q:6380', FEATURELAKE_WORKER_CONCURRENCY: '1' }).queue).toMatchObject({ url: 'redis://q:6380', concurrency: 1 });

@@ -227,7 +227,7 @@ function readOnline(root: FieldReader, dir: string, stateDir: string, env: Confi
  */
 function readQueue(root: FieldReader, online: OnlineStoreConfig, env: ConfigEnv): QueueConfig | undefined {
   const section = root.object('queue');
-  section?.rejectUnknown(['url', 'concurrency', 'ranges_per_view', 'attempts', 'lock_seconds']);
+  section?.rejectUnknown(['url', 'concurrency', 'ranges_per_view', 'join_parts', 'attempts', 'lock_seconds']);
   const fallback = online.type === 'redis' && !online.cluster && !online.url.includes(',') ? online.url : 'local';
   const url = env.FEATURELAKE_QUEUE_URL ?? section?.string('url') ?? fallback;
   if (url !== 'local' && !/^rediss?:\/\/[^,\s]+$/.test(url)) {
@@ -247,6 +247,7 @@ function readQueue(root: FieldReader, online: OnlineStoreConfig, env: ConfigEnv)
     url,
     concurrency: whole('concurrency', 2, 64, env.FEATURELAKE_WORKER_CONCURRENCY),
     rangesPerView: whole('ranges_per_view', 4, 1024),
+    joinParts: whole('join_parts', 4, 1024),
     attempts: whole('attempts', 3, 20),
     lockSeconds: positive(root, section, ['queue', 'lock_seconds'], 30, env.FEATURELAKE_QUEUE_LOCK_SECONDS),
   };

@@ -1,11 +1,12 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_TIMESTAMP } from '../core/definitions';
-import { quoteLiteral } from '../duckdb/sql-text';
+import { quoteLiteral, quotePathList } from '../duckdb/sql-text';
 import { exposeDataset } from './bucket-work';
 import { loadSpine } from './duckdb-spine';
 import { sourceRowsSql } from './offline-sql';
 import { HistoricalQuery, OutputFormat, ResultFile } from './offline-store';
-import { JoinedView, pointInTimeSql } from './point-in-time-sql';
+import { inPartSql, keyedLikePart, SPINE_PART } from './join-parts';
+import { JoinedView, pointInTimeSql, ROW_ID, SPINE } from './point-in-time-sql';
 import { checkViewColumns } from './view-columns';
 
 /** A view's current rows as SQL (over its lake files), and whether (keys, event time) may repeat in them. */
@@ -35,7 +36,9 @@ export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery, 
     if (!data) throw new Error(`no lake files given for feature view ${view.def.name}`);
     await exposeDataset(c, view, data.files, null);
     const hasCreated = await checkViewColumns(c, view);
-    await c.run(`CREATE OR REPLACE TEMP TABLE fv_${i} AS SELECT * FROM (${sourceRowsSql(view, hasCreated)}) WHERE ${EVENT_TIMESTAMP} IS NOT NULL`);
+    // Of a part, only the rows that can match it (a view keyed otherwise: all of them).
+    const inPart = query.part && keyedLikePart(view.joinKeys, query.part) ? ` AND ${inPartSql(query.part)}` : '';
+    await c.run(`CREATE OR REPLACE TEMP TABLE fv_${i} AS SELECT * FROM (${sourceRowsSql(view, hasCreated)}) WHERE ${EVENT_TIMESTAMP} IS NOT NULL${inPart}`);
     joined.push({ view, features, table: `temp.fv_${i}`, dedup: true });
   }
   return joined;
@@ -45,7 +48,21 @@ export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery, 
 export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean, relations: Map<string, ViewRelation>): Promise<string> {
   const views = await prepareViews(c, query, relations);
   const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
-  return pointInTimeSql({ spineColumns, views, columns: query.selection.columns, withMatchTimestamps, createdBeforeEvent: query.createdBeforeEvent ?? false });
+  const part = query.part;
+  if (part) await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE_PART} AS SELECT * FROM ${SPINE} WHERE ${inPartSql(part)}`);
+  return pointInTimeSql({
+    spineColumns,
+    views,
+    columns: query.selection.columns,
+    withMatchTimestamps,
+    createdBeforeEvent: query.createdBeforeEvent ?? false,
+    ...(part ? { spine: SPINE_PART, withRowId: true } : {}),
+  });
+}
+
+/** The parts' result files as one, in input order, without the row id (mergeParts). */
+export async function mergeResults(c: DuckDBConnection, parts: string[], path: string): Promise<ResultFile> {
+  return writeResult(c, `SELECT * EXCLUDE (${ROW_ID}) FROM read_parquet(${quotePathList(parts)}) ORDER BY ${ROW_ID}`, 'parquet', path);
 }
 
 export async function writeResult(c: DuckDBConnection, sql: string, format: OutputFormat, path: string): Promise<ResultFile> {

@@ -8,9 +8,10 @@ import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { fromDuckDb, micros } from '../duckdb/values';
 import { ObjectStore } from '../storage/object-store';
-import { historicalSql, prepareViews, ViewRelation, writeResult } from './duckdb-retrieval';
+import { historicalSql, mergeResults, prepareViews, ViewRelation, writeResult } from './duckdb-retrieval';
+import { partBuckets } from './join-parts';
 import { loadSpine } from './duckdb-spine';
-import { HistoricalColumns, HistoricalQuery, OfflineStore, OutputFormat, QueryControl, ResultFile } from './offline-store';
+import { HistoricalColumns, HistoricalQuery, JoinPart, OfflineStore, OutputFormat, QueryControl, ResultFile } from './offline-store';
 import { ROW_ID, SPINE } from './point-in-time-sql';
 import { readShape } from './view-manifest';
 import { ViewOutputs } from './view-outputs';
@@ -91,10 +92,18 @@ export abstract class LakeReads extends OfflineStore {
     );
   }
 
-  /** A view's current rows as SQL over its lake files; FEATURE_VIEW_NOT_MATERIALIZED when it has none. */
-  protected async relation(view: ResolvedView): Promise<ViewRelation> {
+  async mergeParts(parts: string[], path: string, control: QueryControl = {}): Promise<ResultFile> {
+    return this.writing(path, control, (signal) => this.db.withConnection((c) => mergeResults(c, parts, path), signal));
+  }
+
+  /**
+   * A view's current rows as SQL over its lake files (of a part's buckets only, where the part
+   * allows: join-parts.ts); FEATURE_VIEW_NOT_MATERIALIZED when it has none.
+   */
+  protected async relation(view: ResolvedView, part?: JoinPart): Promise<ViewRelation> {
     const manifest = await this.outputs.required(view);
-    const states = manifest.bucketStates.map((state, bucket) => ({ bucket, state }));
+    const only = part ? partBuckets(view.joinKeys, manifest.bucketStates.length, part) : null;
+    const states = manifest.bucketStates.map((state, bucket) => ({ bucket, state })).filter(({ bucket }) => only === null || only.includes(bucket));
     const shape = readShape(manifest.bucketStates);
     return { sql: mergedRowsSql(view, await this.outputs.mergeInput(states)), dedup: !shape.unique };
   }
@@ -103,7 +112,7 @@ export abstract class LakeReads extends OfflineStore {
   private async relations(query: HistoricalQuery): Promise<Map<string, ViewRelation>> {
     const relations = new Map<string, ViewRelation>();
     if ((query.features ?? { kind: 'offline' }).kind !== 'offline') return relations;
-    for (const { view } of query.selection.views) relations.set(view.def.name, await this.relation(view));
+    for (const { view } of query.selection.views) relations.set(view.def.name, await this.relation(view, query.part));
     return relations;
   }
 

@@ -58,6 +58,20 @@ export interface HistoricalQuery {
   features?: FeatureSource;
   /** At most this many entity rows, whatever their source (ROW_LIMIT_EXCEEDED naming limits.max_entity_rows); unbounded when absent. */
   maxEntityRows?: number;
+  /** Only this part of the spine (the result then carries `__row_id`, for mergeParts). */
+  part?: JoinPart;
+}
+
+/**
+ * One of `count` parts of a join: the spine rows whose hash of `keys` (the first selected view's
+ * join keys) modulo `count` is `index`. The parts of a spine are disjoint and cover it, so the
+ * parts joined apart and merged by row id give the whole join. A view keyed by the same keys,
+ * with a bucket count that `count` divides, is read from just the buckets of the part.
+ */
+export interface JoinPart {
+  index: number;
+  count: number;
+  keys: JoinKeyDef[];
 }
 
 /** How a query's engine work is bounded: stopped by `signal`, and its result file by `maxResultBytes` (RESULT_LIMIT_EXCEEDED). */
@@ -192,6 +206,13 @@ export abstract class OfflineStore {
    * When the work is stopped or fails, nothing is left at `path`.
    */
   abstract historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options?: QueryControl & { withMatchTimestamps?: boolean }): Promise<ResultFile>;
+
+  /**
+   * The Parquet results of a join's parts (historicalToFile of each `part`) as one Parquet file
+   * at `path`, rows in input order and without `__row_id`: the same rows as the join in one
+   * piece, and the same bytes whatever machines computed the parts.
+   */
+  abstract mergeParts(parts: string[], path: string, control?: QueryControl): Promise<ResultFile>;
 
   /**
    * The view's stored rows with event time in [start, end] (open ends unbounded) — join keys,

@@ -20,6 +20,10 @@ export interface JoinedView {
 export interface PointInTimeQuery {
   /** Spine columns to return (join keys, event_timestamp, any others), in output order. */
   spineColumns: string[];
+  /** The relation holding the spine (`spine` unless one part of it is joined). */
+  spine?: string;
+  /** Also return `__row_id` (a part's rows are merged with the others' in input order). */
+  withRowId?: boolean;
   views: JoinedView[];
   columns: OutputColumn[];
   /** Also return, per view, the event timestamp of the matched row (`__ts_<i>`), for statuses. */
@@ -44,15 +48,17 @@ export interface PointInTimeQuery {
  *  - every spine row comes back exactly once, in spine order.
  */
 export function pointInTimeSql(query: PointInTimeQuery): string {
+  const spine = query.spine ?? SPINE;
   const selects = [
+    ...(query.withRowId ? [`s.${ROW_ID}`] : []),
     ...query.spineColumns.map((name) => `s.${quoteName(name)}`),
     ...query.columns.map((c) => featureSelect(c, query.views)),
     ...(query.withMatchTimestamps ? query.views.map((j, i) => `${matchedTs(j, i)} AS __ts_${i}`) : []),
   ];
   if (query.createdBeforeEvent) {
-    const ctes = query.views.map((joined, i) => rangeCte(joined, i));
+    const ctes = query.views.map((joined, i) => rangeCte(joined, i, spine));
     const joins = query.views.map((_, i) => `LEFT JOIN m${i} ON m${i}.${ROW_ID} = s.${ROW_ID}`);
-    return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${SPINE} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
+    return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${spine} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
   }
   // One pass: the spine ASOF-joined to each view in turn (no join back on the row id).
   const ctes = query.views.map((joined, i) => `m${i} AS (\n  ${viewRows(joined)}\n)`);
@@ -60,7 +66,7 @@ export function pointInTimeSql(query: PointInTimeQuery): string {
     const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = m${i}.${quoteIdent(k.name)}`);
     return `ASOF LEFT JOIN m${i} ON ${on.join(' AND ')} AND s.${EVENT_TIMESTAMP} >= m${i}.__ts`;
   });
-  return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${SPINE} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
+  return `WITH ${ctes.join(',\n')}\nSELECT ${selects.join(', ')}\nFROM ${spine} s\n${joins.join('\n')}\nORDER BY s.${ROW_ID}`;
 }
 
 /** A view's candidate rows: (keys, event time) made unique by the tie-break, unless known unique. */
@@ -73,12 +79,12 @@ function viewRows({ view, features, table, dedup }: JoinedView): string {
 }
 
 /** Candidates by a range join (row time and created time both ≤ entity time), best one kept. */
-function rangeCte({ view, features, table }: JoinedView, i: number): string {
+function rangeCte({ view, features, table }: JoinedView, i: number, spine: string): string {
   const featureCols = features.map((f) => quoteIdent(f.name));
   const on = view.joinKeys.map((k) => `s.${quoteIdent(k.name)} = f.${quoteIdent(k.name)}`);
   return `m${i} AS (
   SELECT s.${ROW_ID}, f.${EVENT_TIMESTAMP} AS __ts, ${featureCols.map((c) => `f.${c}`).join(', ')}
-  FROM ${SPINE} s JOIN ${table} f ON ${on.join(' AND ')}
+  FROM ${spine} s JOIN ${table} f ON ${on.join(' AND ')}
     AND f.${EVENT_TIMESTAMP} <= s.${EVENT_TIMESTAMP}
     AND coalesce(f.${CREATED_TIMESTAMP}, f.${EVENT_TIMESTAMP}) <= s.${EVENT_TIMESTAMP}
   QUALIFY row_number() OVER (PARTITION BY s.${ROW_ID} ORDER BY f.${EVENT_TIMESTAMP} DESC, ${tieBreakOrder(view, 'f')}) = 1

@@ -1,5 +1,5 @@
 import { ResolvedView } from '../core/catalog';
-import { CREATED_TIMESTAMP, EVENT_TIMESTAMP } from '../core/definitions';
+import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, JoinKeyDef } from '../core/definitions';
 import { quoteIdent } from '../core/identifiers';
 import { parseTimestamp } from '../core/timestamp';
 import { duckDbType } from '../core/value-types';
@@ -21,7 +21,15 @@ export const HASH_PROBE_SQL = `SELECT hash('featurelake'::VARCHAR, 42::BIGINT)::
 
 /** The bucket of a row with the view's keys (as typed in its files), 0 … buckets-1. */
 export function bucketOf(view: ResolvedView, buckets: number, alias = ''): string {
-  const keys = view.joinKeys.map((k) => `CAST(${alias ? `${alias}.` : ''}${quoteIdent(k.name)} AS ${duckDbType(k.type)})`);
+  return keyBucketOf(view.joinKeys, buckets, alias);
+}
+
+/**
+ * The bucket of a row by these keys, 0 … buckets-1 (a spine's rows hash like the view rows that
+ * have the same keys). When `parts` divides `buckets`, a row's part is its bucket modulo `parts`.
+ */
+export function keyBucketOf(joinKeys: JoinKeyDef[], buckets: number, alias = ''): string {
+  const keys = joinKeys.map((k) => `CAST(${alias ? `${alias}.` : ''}${quoteIdent(k.name)} AS ${duckDbType(k.type)})`);
   return `(hash(${keys.join(', ')}) % ${buckets})::INTEGER`;
 }
 

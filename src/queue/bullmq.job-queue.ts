@@ -174,32 +174,97 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   private async awaitResult(id: string, options: CallOptions): Promise<{ result?: unknown; error?: ErrorRecord }> {
     const deadline = Date.now() + options.waitSeconds * 1000;
     for (;;) {
-      const raw = await this.redis().then((r) => r.get(this.key('result', id))).catch(() => null); // Redis away: look again
-      if (raw !== null) {
-        await (await this.redis()).del(this.key('result', id)).catch(() => undefined);
-        return decodeWire(raw);
-      }
-      if (options.signal?.aborted) throw options.signal.reason instanceof DomainError ? options.signal.reason : new JobCancelledError('the caller went away');
-      if (Date.now() > deadline) {
-        throw new TimeLimitExceededError(`no result within ${options.waitSeconds} s: the work exceeds limits.query_timeout_seconds, or no worker could take it`, { limit: 'limits.query_timeout_seconds' });
-      }
-      await this.nextNews(id, Math.min(RESULT_POLL_MS, Math.max(0, deadline - Date.now())), options.signal);
+      const outcome = await this.takeResult(id);
+      if (outcome) return outcome;
+      await this.waitForNews([id], deadline, options);
     }
   }
 
-  /** Resolves on the call's announcement, after `ms`, or when `signal` fires, whichever is first. */
-  private nextNews(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+  /** The call's outcome if its worker left it (read once: the key is deleted); null while it runs, or with Redis away. */
+  private async takeResult(id: string): Promise<{ result?: unknown; error?: ErrorRecord } | null> {
+    const raw = await this.redis().then((r) => r.get(this.key('result', id))).catch(() => null); // Redis away: look again
+    if (raw === null) return null;
+    await (await this.redis()).del(this.key('result', id)).catch(() => undefined);
+    return decodeWire(raw);
+  }
+
+  /** Waits for news of any of the calls (or a poll's worth); throws when the caller left or the wait ran out. */
+  private async waitForNews(ids: string[], deadline: number, options: CallOptions): Promise<void> {
+    if (options.signal?.aborted) throw options.signal.reason instanceof DomainError ? options.signal.reason : new JobCancelledError('the caller went away');
+    if (Date.now() > deadline) {
+      throw new TimeLimitExceededError(`no result within ${options.waitSeconds} s: the work exceeds limits.query_timeout_seconds, or no worker could take it`, { limit: 'limits.query_timeout_seconds' });
+    }
+    await this.nextNews(ids, Math.min(RESULT_POLL_MS, Math.max(0, deadline - Date.now())), options.signal);
+  }
+
+  /** Resolves on an announcement of one of the calls, after `ms`, or when `signal` fires, whichever is first. */
+  private nextNews(ids: string[], ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.finished.off(id, done);
+        for (const id of ids) this.finished.off(id, done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.finished.once(id, done);
+      for (const id of ids) this.finished.once(id, done);
       signal?.addEventListener('abort', done, { once: true });
     });
+  }
+
+  readonly spreadsParts = true;
+
+  async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
+    const handler = this.callHandler;
+    // A process that runs no tasks (a server) only hands the parts out.
+    if (!this.worker || !this.handler || !handler) return Promise.all(inputs.map((input) => this.call(name, input, options)));
+    const tasks = inputs.map((input): Task => ({ kind: 'call', jobId: `call-${randomUUID()}`, name, input: encodeWire(input) }));
+    await this.subscribe();
+    await this.guard(() => this.queue.addBulk(tasks.map((task) => ({ name: task.kind, data: task, opts: { ...this.jobOptions(task), removeOnComplete: true, removeOnFail: true } }))));
+    const results: unknown[] = new Array(inputs.length);
+    const open = new Set(inputs.map((_, i) => i));
+    const deadline = Date.now() + options.waitSeconds * 1000;
+    try {
+      while (open.size > 0) {
+        for (const i of [...open]) {
+          const outcome = await this.takeResult(tasks[i].jobId);
+          if (!outcome) continue;
+          if (outcome.error) throw fromErrorRecord(outcome.error);
+          results[i] = outcome.result;
+          open.delete(i);
+        }
+        // Workers take parts from the front of the queue; this process takes one back from the end and runs it.
+        const back = await this.takeBackLast(tasks, [...open]);
+        if (back !== null) {
+          results[back] = await handler(name, inputs[back], { signal: options.signal ?? new AbortController().signal, remote: false });
+          open.delete(back);
+        } else if (open.size > 0) {
+          await this.waitForNews([...open].map((i) => tasks[i].jobId), deadline, options);
+        }
+      }
+      return results;
+    } catch (error) {
+      for (const i of open) {
+        await this.requestCancel(tasks[i].jobId).catch(() => undefined);
+        await this.queue.remove(`${tasks[i].jobId}-${taskKey(tasks[i])}`).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the last of the open parts that no worker holds off the queue; its index, or null. A
+   * part a worker finished in the meantime may be taken too (BullMQ's removal cannot tell it from
+   * a queued one): it then runs twice, to the same result.
+   */
+  private async takeBackLast(tasks: Task[], open: number[]): Promise<number | null> {
+    const client = await this.redis();
+    for (const i of open.reverse()) {
+      const id = `${tasks[i].jobId}-${taskKey(tasks[i])}`;
+      if ((await client.exists(this.queue.toKey(id))) === 0) continue;
+      if ((await this.queue.remove(id)) === 1) return i;
+    }
+    return null;
   }
 
   /** A call on this worker: run under the caller's cancel flag and this process's shutdown; its result or final error left for the caller. */

@@ -29,6 +29,11 @@ export class ComputeCalls {
     return this.queue.callsLeaveProcess;
   }
 
+  /** Whether parts of one piece of work run on other workers too (splitting it can then make it faster). */
+  get spreadsParts(): boolean {
+    return this.queue.spreadsParts;
+  }
+
   register<I, O>(name: string, handler: (input: I, context: CallContext) => Promise<O>): void {
     if (this.handlers.has(name)) throw new Error(`call ${name} is registered twice`);
     this.handlers.set(name, handler as Handler);
@@ -37,6 +42,11 @@ export class ComputeCalls {
   /** Runs the call and resolves with its result; `signal` (the client left) cancels it. */
   async run<I, O>(name: string, input: I, signal?: AbortSignal): Promise<O> {
     return (await this.queue.call(name, input, { signal, waitSeconds: this.config.limits.queryTimeoutSeconds + QUEUE_GRACE_SECONDS })) as O;
+  }
+
+  /** Runs the parts of the work of a call this process is running (JobQueue.runParts); results in input order. */
+  async runParts<I, O>(name: string, inputs: I[], signal?: AbortSignal): Promise<O[]> {
+    return (await this.queue.runParts(name, inputs, { signal, waitSeconds: this.config.limits.queryTimeoutSeconds + QUEUE_GRACE_SECONDS })) as O[];
   }
 
   private dispatch(name: string, input: unknown, context: CallContext): Promise<unknown> {

@@ -94,6 +94,18 @@ export abstract class JobQueue {
    */
   abstract call(name: string, input: unknown, options: CallOptions): Promise<unknown>;
 
+  /** Whether `runParts` spreads parts over other processes: whether splitting one piece of work can make it faster. */
+  abstract readonly spreadsParts: boolean;
+
+  /**
+   * Runs the parts of one piece of work as calls, from the process that does the work (a worker,
+   * or the CLI): on BullMQ spread over the workers, this process taking back every part no
+   * worker has started yet — so a worker that splits its work never waits on a queue that only
+   * it would empty; elsewhere one after another in this process. Results in input order; the
+   * first part that fails for good fails them all (the rest are cancelled).
+   */
+  abstract runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]>;
+
   /** Sets what runs the calls this process takes (every process sets it; only workers use it on BullMQ). */
   abstract handleCalls(handler: CallHandler): void;
 
@@ -152,6 +164,14 @@ export function pollCancel(isCancelled: () => Promise<boolean>, listener: () => 
     );
   }, everyMs);
   return () => clearInterval(poll);
+}
+
+/** Parts run one after another in this process, each as a call from here (its files stay local). */
+export async function runPartsHere(handler: CallHandler | undefined, name: string, inputs: unknown[], signal?: AbortSignal): Promise<unknown[]> {
+  if (!handler) throw new Error('no call handler is registered in this process');
+  const results: unknown[] = [];
+  for (const input of inputs) results.push(await handler(name, input, { signal: signal ?? new AbortController().signal, remote: false }));
+  return results;
 }
 
 /** A stable key for a task within its job (progress fields, BullMQ job ids). */

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { MaterializationInProgressError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
-import { CallHandler, CallOptions, classifyFailure, JobQueue, Task, TaskContext, TaskHandler, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, classifyFailure, JobQueue, runPartsHere, Task, TaskContext, TaskHandler, TaskOutcome } from './job-queue';
 
 /** Another process that runs this queue's tasks and calls (the worker `serve` forked): the queue still decides what runs when. */
 export interface TaskExecutor {
@@ -92,6 +92,13 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
     if (this.executor) return this.executor.runCall(name, input, options.signal);
     if (!this.callHandler) throw new Error('no call handler is registered in this process');
     return this.callHandler(name, input, { signal: options.signal ?? new AbortController().signal, remote: false });
+  }
+
+  readonly spreadsParts = false;
+
+  /** Parts of the work of a call this process runs (the CLI's, say): here, one after another. */
+  async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
+    return runPartsHere(this.callHandler, name, inputs, options.signal);
   }
 
   handleCalls(handler: CallHandler): void {

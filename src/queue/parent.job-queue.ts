@@ -2,7 +2,7 @@ import { OnApplicationShutdown } from '@nestjs/common';
 import { ErrorRecord, fromErrorRecord, ShuttingDownError } from '../common/errors';
 import { ShutdownSignal } from '../common/shutdown-signal';
 import { IpcChannel } from './ipc-channel';
-import { CallHandler, CallOptions, JobQueue, pollCancel, Task, TaskHandler, TaskOutcome } from './job-queue';
+import { CallHandler, CallOptions, JobQueue, pollCancel, runPartsHere, Task, TaskHandler, TaskOutcome } from './job-queue';
 
 /** How often a task polls its job's cancel flag across the channel. */
 const CANCEL_POLL_MS = 500;
@@ -27,6 +27,7 @@ export class ParentJobQueue extends JobQueue implements OnApplicationShutdown {
   readonly callsLeaveProcess = false;
   override readonly keeperPid = process.ppid;
   private readonly calls = new Map<string, AbortController>();
+  private callHandler?: CallHandler;
 
   constructor(
     private readonly channel: IpcChannel,
@@ -41,7 +42,15 @@ export class ParentJobQueue extends JobQueue implements OnApplicationShutdown {
     );
   }
 
+  readonly spreadsParts = false;
+
+  /** The only worker of its server runs the parts of its own calls itself. */
+  async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
+    return runPartsHere(this.callHandler, name, inputs, options.signal);
+  }
+
   handleCalls(handler: CallHandler): void {
+    this.callHandler = handler;
     this.channel.handle('call', async (id: string, name: string, input: unknown) => {
       const controller = new AbortController();
       const onShutdown = () => controller.abort(this.shutdown.signal.reason);

@@ -2,26 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DatasetNotFoundError, ValidationFailedError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
 import { WorkBudget, withWorkControl } from '../common/work-control';
-import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
 import { EVENT_TIMESTAMP } from '../core/definitions';
-import { parseEntityRows } from '../core/entity-rows';
-import { resolveSelection, SelectionRequest } from '../core/feature-selection';
+import { SelectionRequest } from '../core/feature-selection';
 import { FieldStatus } from '../core/online-status';
 import { NO_TIMESTAMP } from '../core/online-response';
 import { formatTimestamp } from '../core/timestamp';
 import { toJsonValue, Value } from '../core/value-types';
-import { DatasetService } from '../lake/dataset.service';
-import { DatasetSnapshot } from '../lake/dataset-manifest';
-import { FeatureSource, HistoricalQuery, OfflineStore, QueryControl, ResultFile, Spine } from '../offline-store/offline-store';
+import { FeatureSource, HistoricalQuery, OfflineStore, QueryControl, ResultFile } from '../offline-store/offline-store';
 import { CallContext } from '../queue/job-queue';
 import { ComputeCalls } from '../queue/compute-calls';
 import { RegistryService } from '../registry/registry.service';
 import { ScratchObjects } from '../storage/scratch-objects';
-import { EntitySource } from './entity-source';
+import { BuiltQuery, HistoricalQueries, HistoricalRequest } from './historical-queries';
+import { JoinPlan, PartitionedJoin } from './partitioned-join';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
 
 /** What a worker hands back for a retrieval: the encoded result, in this process (a stream) or in the lake (a scratch key). */
@@ -35,11 +31,7 @@ interface RetrievedResult {
 
 const EXTENSIONS: Record<ResultFormat, string> = { json: '.json', jsonl: '.jsonl', csv: '.csv', parquet: '.parquet', arrow: '.arrow' };
 
-export interface HistoricalRequest extends SelectionRequest {
-  source: EntitySource;
-  /** Only feature rows created at or before each entity row's time. */
-  createdBeforeEvent?: boolean;
-}
+export type { HistoricalRequest };
 
 /** Same shape as the online response: column-major, entity columns first, rows in input order. */
 export interface HistoricalResponse {
@@ -54,11 +46,7 @@ export interface HistoricalResult {
   columns: ResultFile['columns'];
 }
 
-/** What a query read: the spine's dataset snapshot, if any. */
-export interface BuiltQuery {
-  query: HistoricalQuery;
-  entitySnapshot: { dataset: string; snapshotId: number } | null;
-}
+export type { BuiltQuery };
 
 /**
  * Point-in-time correct training data from any entity source, in any result format, streamed:
@@ -67,10 +55,10 @@ export interface BuiltQuery {
 @Injectable()
 export class HistoricalFeaturesService {
   constructor(
-    private readonly config: AppConfig,
+    private readonly queries: HistoricalQueries,
+    private readonly join: PartitionedJoin,
     private readonly registry: RegistryService,
     private readonly offline: OfflineStore,
-    private readonly datasets: DatasetService,
     private readonly encoder: ResultEncoder,
     private readonly temp: TempFiles,
     private readonly calls: ComputeCalls,
@@ -146,10 +134,12 @@ export class HistoricalFeaturesService {
   /** The point-in-time join to a Parquet file, then encoded as a stream; the intermediate file is deleted when the stream closes. */
   private async encoded(request: HistoricalRequest, format: ResultFormat, signal?: AbortSignal): Promise<RetrievedResult> {
     return withWorkControl(this.budget(signal), async (stop) => {
-      const { query } = await this.build(request, await this.registry.catalog());
+      const catalog = await this.registry.catalog();
+      const built = await this.build(request, catalog);
+      const query = built.query;
       const path = await this.temp.path('.parquet');
       try {
-        const result = await this.offline.historicalToFile(query, 'parquet', path, { withMatchTimestamps: format === 'json', ...this.control(stop) });
+        const result = await this.joinToFile(request, built, catalog, path, format === 'json', this.control(stop));
         const stream = await this.encoder.encode(path, format, layoutOf(result, query), this.control(stop));
         return { stream, rows: result.rows, format, columns: result.columns.filter((c) => !c.name.startsWith('__ts_')) };
       } catch (error) {
@@ -172,58 +162,29 @@ export class HistoricalFeaturesService {
     return result.rows;
   }
 
-  /** The wall-clock budget of a request's engine work, stopped early by `signal`. */
   budget(signal?: AbortSignal): WorkBudget {
-    return { signals: [signal], timeout: { seconds: this.config.limits.queryTimeoutSeconds, field: 'limits.query_timeout_seconds' } };
+    return this.queries.budget(signal);
   }
 
-  /** How a query under `signal` writes its result: stopped by it, and bounded in size. */
   control(signal: AbortSignal): QueryControl {
-    return { signal, maxResultBytes: this.config.limits.maxResultBytes };
+    return this.queries.control(signal);
+  }
+
+  build(request: HistoricalRequest, catalog: FeatureCatalog, features?: FeatureSource): Promise<BuiltQuery> {
+    return this.queries.build(request, catalog, features);
   }
 
   /**
-   * The query for a request against a registry version: the selection, the spine (a dataset
-   * source resolved to one snapshot's local files), and where feature rows come from.
+   * The join to a Parquet file: in parts over the workers (partitioned-join.ts) where they
+   * spread, with the entity rows pinned so that every part reads the same ones.
    */
-  async build(request: HistoricalRequest, catalog: FeatureCatalog, features?: FeatureSource): Promise<BuiltQuery> {
-    const selection = resolveSelection(catalog, request);
-    const { spine, entitySnapshot } = await this.spine(request.source, catalog, selection.joinKeys);
-    return { query: { spine, selection, createdBeforeEvent: request.createdBeforeEvent ?? false, features, maxEntityRows: this.config.limits.maxEntityRows }, entitySnapshot };
-  }
-
-  private async spine(source: EntitySource, catalog: FeatureCatalog, keys: HistoricalQuery['selection']['joinKeys']): Promise<{ spine: Spine; entitySnapshot: BuiltQuery['entitySnapshot'] }> {
-    switch (source.kind) {
-      case 'columns':
-        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, maxRows: { max: this.config.limits.maxHistoricalRows, field: 'limits.max_historical_rows' } }) }, entitySnapshot: null };
-      case 'file':
-        return { spine: { kind: 'file', path: source.path, format: source.format, name: source.name }, entitySnapshot: null };
-      case 'range':
-        return { spine: source, entitySnapshot: null };
-      case 'dataset': {
-        const dataset = catalog.dataset(source.dataset);
-        const snapshot = await this.snapshot(source.dataset, source.snapshotId);
-        const timestampColumn = source.timestampColumn ?? dataset.timestampField;
-        if (!timestampColumn) {
-          throw new ValidationFailedError(`entity_dataset.timestamp_column: dataset ${dataset.name} has no timestamp_field; name the column that holds the entity times`, {
-            field: 'entity_dataset.timestamp_column',
-          });
-        }
-        const files = await this.datasets.localFiles(snapshot);
-        return {
-          spine: { kind: 'dataset', name: dataset.name, files, timestampColumn, keyColumns: source.keyColumns, start: source.start, end: source.end, filters: source.filters },
-          entitySnapshot: { dataset: dataset.name, snapshotId: snapshot.snapshotId },
-        };
-      }
-    }
-  }
-
-  private async snapshot(name: string, id?: number): Promise<DatasetSnapshot> {
-    const snapshot = await this.datasets.snapshot(name, id);
-    if (!snapshot) {
-      throw new DatasetNotFoundError(id === undefined ? `dataset ${name} has no data yet` : `dataset ${name} has no snapshot ${id}`, { dataset: name, snapshot_id: id });
-    }
-    return snapshot;
+  private async joinToFile(request: HistoricalRequest, built: BuiltQuery, catalog: FeatureCatalog, path: string, withMatchTimestamps: boolean, control: QueryControl): Promise<ResultFile> {
+    const source = request.source;
+    const parts = source.kind === 'file' && !source.key ? 1 : this.join.partsFor(request);
+    if (parts === 1) return this.offline.historicalToFile(built.query, 'parquet', path, { withMatchTimestamps, ...control });
+    const pinned = source.kind === 'dataset' && built.entitySnapshot ? { ...source, snapshotId: built.entitySnapshot.snapshotId } : source;
+    const plan: JoinPlan = { registryVersion: catalog.registry.version, name: 'retrieval', request: { ...request, source: pinned }, withMatchTimestamps };
+    return this.join.toParquet(plan, parts, path, control);
   }
 }
 

@@ -8,6 +8,8 @@ import { OfflineStoreModule } from '../offline-store/offline-store.module';
 import { RegistryModule } from '../registry/registry.module';
 import { DuckDbResultEncoder } from './duckdb.result-encoder';
 import { HistoricalFeaturesService } from './historical-features.service';
+import { HistoricalQueries } from './historical-queries';
+import { PartitionedJoin } from './partitioned-join';
 import { ResultEncoder } from './result-encoder';
 import { RetrievalController } from './retrieval.controller';
 import { TrainingSetsController } from './training-sets.controller';
@@ -19,6 +21,8 @@ const ENCODER_DATABASE = Symbol('ENCODER_DATABASE');
 @Module({
   imports: [RegistryModule, OfflineStoreModule, LakeModule, ObjectStoreModule, DuckDbModule.register({ token: ENCODER_DATABASE, name: 'results', path: () => ':memory:' })],
   providers: [
+    HistoricalQueries,
+    PartitionedJoin,
     HistoricalFeaturesService,
     TrainingSetsService,
     { provide: ResultEncoder, inject: [ENCODER_DATABASE, TempFiles], useFactory: (db: DuckDbDatabase, temp: TempFiles) => new DuckDbResultEncoder(db, temp) },

@@ -17,6 +17,7 @@ export function toTrainingSetBody(m: TrainingSetMetadata) {
     row_count: m.rowCount,
     schema: m.schema,
     data: m.data,
+    parts: m.parts ?? 1,
     timings: { entity_rows_ms: m.timings.entityRowsMs, join_ms: m.timings.joinMs, upload_ms: m.timings.uploadMs, total_ms: m.timings.totalMs },
   };
 }

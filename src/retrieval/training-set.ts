@@ -19,6 +19,8 @@ export interface TrainingSetMetadata {
   rowCount: number;
   schema: { name: string; type: string }[];
   data: { key: string; bytes: number; sha256: string };
+  /** The parts the join was computed in (absent: one); a rebuild computes the same parts, for the same bytes. */
+  parts?: number;
   timings: { entityRowsMs: number; joinMs: number; uploadMs: number; totalMs: number };
 }
 

@@ -12,11 +12,15 @@ import { DocumentStore } from '../storage/document-store';
 import { ObjectStore } from '../storage/object-store';
 import { FeatureSource, OfflineStore, QueryControl, SourceData } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
-import { RegistryStore } from '../registry/registry.store';
 import { ComputeCalls } from '../queue/compute-calls';
-import { HistoricalFeaturesService, HistoricalRequest } from './historical-features.service';
+import { HistoricalFeaturesService } from './historical-features.service';
+import { HistoricalQueries, HistoricalRequest, PinnedSource } from './historical-queries';
+import { PartitionedJoin } from './partitioned-join';
 import { ResultEncoder, ResultFormat } from './result-encoder';
 import { TrainingSetMetadata, trainingSetPrefix } from './training-set';
+
+/** What the entity rows of a saved training set are called in messages. */
+const SAVED_ROWS = 'saved entity rows';
 
 export interface SaveRequest extends HistoricalRequest {
   name: string;
@@ -39,7 +43,8 @@ export interface Verification {
 export class TrainingSetsService {
   constructor(
     private readonly registry: RegistryService,
-    private readonly registryStore: RegistryStore,
+    private readonly queries: HistoricalQueries,
+    private readonly join: PartitionedJoin,
     private readonly historical: HistoricalFeaturesService,
     private readonly offline: OfflineStore,
     private readonly datasets: DatasetService,
@@ -71,10 +76,13 @@ export class TrainingSetsService {
     const keys = { entities: `${prefix}entities.parquet`, data: `${prefix}data.parquet` };
     try {
       const count = await this.offline.exportSpine(query, entitiesPath, control);
-      const spineDone = Date.now();
-      const result = await this.compute(catalog, request, features, entitiesPath, dataPath, control);
-      const joinDone = Date.now();
+      // In the lake before the join: its parts may run on other workers.
       await this.store.putFile(keys.entities, entitiesPath);
+      const spineDone = Date.now();
+      const entityRows = { name: request.name, key: keys.entities, path: entitiesPath };
+      const parts = this.join.partsFor({ ...request, source: { kind: 'file', path: entitiesPath, key: keys.entities, format: 'parquet', name: SAVED_ROWS } });
+      const result = await this.compute(catalog, request, sources, features, entityRows, parts, dataPath, control);
+      const joinDone = Date.now();
       await this.store.putFile(keys.data, dataPath);
       const uploaded = Date.now();
       const metadata: TrainingSetMetadata = {
@@ -93,6 +101,7 @@ export class TrainingSetsService {
         rowCount: result.rows,
         schema: result.columns,
         data: { key: keys.data, bytes: await this.temp.size(dataPath), sha256: await this.temp.sha256(dataPath) },
+        ...(parts > 1 ? { parts } : {}),
         timings: { entityRowsMs: spineDone - started, joinMs: joinDone - spineDone, uploadMs: uploaded - joinDone, totalMs: Date.now() - started },
       };
       if (!(await this.documents.create(`${prefix}metadata.json`, metadata))) {
@@ -132,19 +141,13 @@ export class TrainingSetsService {
 
   private async rebuild(name: string, control: QueryControl): Promise<Verification> {
     const metadata = await this.get(name);
-    const version = await this.registryStore.get(metadata.registryVersion);
-    if (!version) throw new TrainingSetNotFoundError(`registry version ${metadata.registryVersion} of training set ${name} is gone`, { name });
-    const catalog = new FeatureCatalog(version);
-    const sources = new Map<string, SourceData>();
-    for (const source of metadata.sources) {
-      const snapshot = await this.datasets.snapshot(source.dataset, source.snapshotId);
-      if (!snapshot) throw new DatasetNotFoundError(`snapshot ${source.snapshotId} of dataset ${source.dataset} is gone`, { dataset: source.dataset });
-      sources.set(source.view, { dataset: catalog.dataset(source.dataset), files: await this.datasets.localFiles(snapshot) });
-    }
+    const catalog = await this.queries.catalogAt(metadata.registryVersion, name);
+    const features = await this.queries.pinnedFeatures(catalog, metadata.sources);
     const request = { ...metadata.selection, createdBeforeEvent: metadata.createdBeforeEvent };
     const dataPath = await this.temp.path('.parquet');
     try {
-      const result = await this.compute(catalog, request, { kind: 'snapshots', sources }, await this.store.localPath(metadata.entityRows.key), dataPath, control);
+      const entityRows = { name, key: metadata.entityRows.key, path: await this.store.localPath(metadata.entityRows.key) };
+      const result = await this.compute(catalog, request, metadata.sources, features, entityRows, metadata.parts ?? 1, dataPath, control);
       const rebuilt = await this.temp.sha256(dataPath);
       return { identical: rebuilt === metadata.data.sha256, rows: result.rows, savedSha256: metadata.data.sha256, rebuiltSha256: rebuilt };
     } finally {
@@ -152,9 +155,26 @@ export class TrainingSetsService {
     }
   }
 
-  /** The join over saved entity rows and snapshot-computed features: the one path both save and verify take. */
-  private async compute(catalog: FeatureCatalog, request: Omit<HistoricalRequest, 'source'>, features: FeatureSource, entitiesPath: string, dataPath: string, control: QueryControl) {
-    const { query } = await this.historical.build({ ...request, source: { kind: 'file', path: entitiesPath, format: 'parquet', name: 'saved entity rows' } }, catalog, features);
+  /**
+   * The join over saved entity rows and snapshot-computed features: the one path both save and
+   * verify take — in one piece, or in `parts` spread over the workers (the training set's entity
+   * rows, `name`'s, read from the lake there).
+   */
+  private async compute(
+    catalog: FeatureCatalog,
+    request: Omit<HistoricalRequest, 'source'>,
+    pinned: PinnedSource[],
+    features: FeatureSource,
+    entityRows: { name: string; key: string; path: string },
+    parts: number,
+    dataPath: string,
+    control: QueryControl,
+  ) {
+    if (parts > 1) {
+      const source = { kind: 'file' as const, path: '', key: entityRows.key, format: 'parquet' as const, name: SAVED_ROWS };
+      return this.join.toParquet({ registryVersion: catalog.registry.version, name: entityRows.name, request: { ...request, source }, snapshots: pinned, withMatchTimestamps: false }, parts, dataPath, control);
+    }
+    const { query } = await this.historical.build({ ...request, source: { kind: 'file', path: entityRows.path, format: 'parquet', name: SAVED_ROWS } }, catalog, features);
     return this.offline.historicalToFile(query, 'parquet', dataPath, control);
   }
 
