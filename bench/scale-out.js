@@ -8,9 +8,9 @@
  *    lake's offline tables, so the figure is compute, not the online store's write rate; 16
  *    buckets in `--ranges` tasks; a window materialization of everything (a full recompute);
  *  - a training set of `--spine` entity rows (a lake dataset) saved with POST /training-sets:
- *    the join over the view's pinned dataset snapshot, in `--parts` parts;
+ *    the join over the view's pinned dataset snapshot, in one part per worker (at most `--parts`);
  *  - the same entity rows' historical retrieval from the offline tables as Parquet
- *    (POST /get-historical-features), in `--parts` parts that each read their buckets' files.
+ *    (POST /get-historical-features), in one part per worker, each reading its buckets' files.
  * Rounds alternate 1 and 2 workers; medians and the speed-ups.
  *
  * Usage: npm run build && node bench/scale-out.js [--rows 4000000] [--spine 1000000] [--rounds 3] [--ranges 16] [--parts 4]

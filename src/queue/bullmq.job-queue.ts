@@ -214,6 +214,10 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
 
   readonly spreadsParts = true;
 
+  async workers(): Promise<number> {
+    return this.guard(() => this.queue.getWorkersCount());
+  }
+
   async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
     const handler = this.callHandler;
     // A process that runs no tasks (a server) only hands the parts out.

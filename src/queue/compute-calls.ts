@@ -29,9 +29,14 @@ export class ComputeCalls {
     return this.queue.callsLeaveProcess;
   }
 
-  /** Whether parts of one piece of work run on other workers too (splitting it can then make it faster). */
-  get spreadsParts(): boolean {
-    return this.queue.spreadsParts;
+  /**
+   * Into how many parts one piece of work is worth splitting, at most `max`: one per worker
+   * taking tasks now where parts spread over workers, one otherwise. (A part costs more than its
+   * share — each reads what it joins against — so parts beyond the workers only add cost.)
+   */
+  async partsWorthRunning(max: number): Promise<number> {
+    if (!this.queue.spreadsParts) return 1;
+    return Math.max(1, Math.min(max, await this.queue.workers().catch(() => 1)));
   }
 
   register<I, O>(name: string, handler: (input: I, context: CallContext) => Promise<O>): void {

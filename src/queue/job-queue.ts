@@ -97,6 +97,9 @@ export abstract class JobQueue {
   /** Whether `runParts` spreads parts over other processes: whether splitting one piece of work can make it faster. */
   abstract readonly spreadsParts: boolean;
 
+  /** How many processes take tasks from the queue now (this one included when it does); 1 where only this process runs them. */
+  abstract workers(): Promise<number>;
+
   /**
    * Runs the parts of one piece of work as calls, from the process that does the work (a worker,
    * or the CLI): on BullMQ spread over the workers, this process taking back every part no

@@ -96,6 +96,10 @@ export class LocalJobQueue extends JobQueue implements OnApplicationShutdown {
 
   readonly spreadsParts = false;
 
+  async workers(): Promise<number> {
+    return 1;
+  }
+
   /** Parts of the work of a call this process runs (the CLI's, say): here, one after another. */
   async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
     return runPartsHere(this.callHandler, name, inputs, options.signal);

@@ -44,6 +44,10 @@ export class ParentJobQueue extends JobQueue implements OnApplicationShutdown {
 
   readonly spreadsParts = false;
 
+  async workers(): Promise<number> {
+    return 1;
+  }
+
   /** The only worker of its server runs the parts of its own calls itself. */
   async runParts(name: string, inputs: unknown[], options: CallOptions): Promise<unknown[]> {
     return runPartsHere(this.callHandler, name, inputs, options.signal);

@@ -180,7 +180,7 @@ export class HistoricalFeaturesService {
    */
   private async joinToFile(request: HistoricalRequest, built: BuiltQuery, catalog: FeatureCatalog, path: string, withMatchTimestamps: boolean, control: QueryControl): Promise<ResultFile> {
     const source = request.source;
-    const parts = source.kind === 'file' && !source.key ? 1 : this.join.partsFor(request);
+    const parts = source.kind === 'file' && !source.key ? 1 : await this.join.partsFor(request);
     if (parts === 1) return this.offline.historicalToFile(built.query, 'parquet', path, { withMatchTimestamps, ...control });
     const pinned = source.kind === 'dataset' && built.entitySnapshot ? { ...source, snapshotId: built.entitySnapshot.snapshotId } : source;
     const plan: JoinPlan = { registryVersion: catalog.registry.version, name: 'retrieval', request: { ...request, source: pinned }, withMatchTimestamps };

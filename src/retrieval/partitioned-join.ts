@@ -57,13 +57,13 @@ export class PartitionedJoin {
   }
 
   /**
-   * How many parts a join of these entity rows is worth splitting into here: `queue.join_parts`
-   * where parts spread over workers and the rows are in a file or a dataset (whose order every
-   * part sees alike); one otherwise.
+   * How many parts a join of these entity rows is worth splitting into here: one per connected
+   * worker, at most `queue.join_parts`, when the rows are in a file or a dataset (whose order
+   * every part sees alike); one otherwise.
    */
-  partsFor(request: HistoricalRequest): number {
+  async partsFor(request: HistoricalRequest): Promise<number> {
     const kind = request.source.kind;
-    return this.calls.spreadsParts && (kind === 'file' || kind === 'dataset') ? this.config.queue.joinParts : 1;
+    return kind === 'file' || kind === 'dataset' ? this.calls.partsWorthRunning(this.config.queue.joinParts) : 1;
   }
 
   /** The join of `plan` in `count` parts, merged into one Parquet file at `path`. */

@@ -80,7 +80,7 @@ export class TrainingSetsService {
       await this.store.putFile(keys.entities, entitiesPath);
       const spineDone = Date.now();
       const entityRows = { name: request.name, key: keys.entities, path: entitiesPath };
-      const parts = this.join.partsFor({ ...request, source: { kind: 'file', path: entitiesPath, key: keys.entities, format: 'parquet', name: SAVED_ROWS } });
+      const parts = await this.join.partsFor({ ...request, source: { kind: 'file', path: entitiesPath, key: keys.entities, format: 'parquet', name: SAVED_ROWS } });
       const result = await this.compute(catalog, request, sources, features, entityRows, parts, dataPath, control);
       const joinDone = Date.now();
       await this.store.putFile(keys.data, dataPath);

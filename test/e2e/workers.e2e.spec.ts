@@ -2,9 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { BIN, cleanEnv, featurelake, waitForHealth } from '../support/cli';
 import { writeFile } from '../support/duckdb-files';
+import { TASK_QUEUE } from '../../src/queue/bullmq.job-queue';
 import { freePort } from '../support/free-port';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { jobFinished, onlineScores, scoresRepo } from '../support/scores-repo';
@@ -95,13 +97,25 @@ describe('workers on a BullMQ queue', () => {
     expect(((await historical.json()) as { results: { values: unknown[] }[] }).results[2].values).toEqual(sample.map((u) => ((u * 7) % 1000) / 10));
   }, 180_000);
 
+  /** Resolves once `n` workers take tasks from the queue (what the server sees when it splits a join). */
+  async function workersConnected(n: number): Promise<void> {
+    const tasks = new Queue(TASK_QUEUE, { connection: { host: '127.0.0.1', port: queue.port }, prefix: 'featurelake:workers:bull' });
+    try {
+      for (let i = 0; i < 600 && (await tasks.getWorkersCount()) < n; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await tasks.getWorkersCount()).toBe(n);
+    } finally {
+      await tasks.close();
+    }
+  }
+
   it('splits a training set into parts over two workers: the same bytes as the CLI builds in one piece, verified', async () => {
     startWorker();
+    await workersConnected(2);
     const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const saved = await post('/training-sets', { name: 'split', features: ['scores:score'], entity_dataset: { name: 'events' } });
     expect(saved.status).toBe(201);
     const split = (await saved.json()) as { row_count: number; parts: number; data: { sha256: string } };
-    expect(split).toMatchObject({ row_count: ENTITIES, parts: 4 });
+    expect(split).toMatchObject({ row_count: ENTITIES, parts: 2 }); // one per worker (queue.join_parts: 4 at most)
     // In this process alone (the local queue): one piece.
     const cli = featurelake(repo, ['training-sets', 'save', 'whole', '--features', 'scores:score', '--entity-dataset', 'events'], { FEATURELAKE_QUEUE_URL: 'local' });
     expect(cli.status).toBe(0);
