@@ -48,13 +48,15 @@ function offsetMicros(offset: string | undefined): Micros {
   return sign * (hours * 3600n + minutes * 60n) * MICROS_PER_SECOND;
 }
 
-/** RFC 3339 in UTC with a `Z`; fractional seconds only when present (as Feast prints them). */
+/** RFC 3339 in UTC with a `Z`; fractional seconds, when present, in 3 or 6 digits (as Feast prints them). */
 export function formatTimestamp(micros: Micros): string {
   const ms = micros / MICROS_PER_MS - (micros % MICROS_PER_MS < 0n ? 1n : 0n);
   const subMs = micros - ms * MICROS_PER_MS;
   const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   const base = iso.slice(0, 19);
-  const fraction = (iso.slice(20, 23) + subMs.toString().padStart(3, '0')).replace(/0+$/, '');
+  // Protobuf's JSON rule (0, 3 or 6 digits), as Feast's server prints times: Python 3.10's
+  // datetime.fromisoformat, which Feast's client uses, reads no other number of digits.
+  const fraction = (iso.slice(20, 23) + subMs.toString().padStart(3, '0')).replace(/000$/, '').replace(/^000$/, '');
   return fraction ? `${base}.${fraction}Z` : `${base}Z`;
 }
 
