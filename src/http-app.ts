@@ -11,7 +11,7 @@ import { registerBodyParsers } from './common/fastify-body';
 import { HttpDrain } from './common/http-drain';
 import { attachShutdownSignal } from './common/request-signal';
 import { ShutdownSignal } from './common/shutdown-signal';
-import { frameworkErrorBody } from './common/http-error.filter';
+import { frameworkErrorBody, sendError } from './common/http-error.filter';
 import { createServerLogger, PinoNestLogger, registerRequestLogging, requestIdOf } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { registerHttpMetrics } from './metrics/http-metrics';
@@ -60,9 +60,9 @@ function createAdapter(config: AppConfig, log: Logger): FastifyAdapter {
     genReqId: requestIdOf,
     bodyLimit: config.limits.maxJsonBytes,
     routerOptions: { maxParamLength: 200 },
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = frameworkErrorBody(error);
-      void reply.code(status).type('application/json').send(body);
+      sendError(reply, request.url, status, body);
     },
     // featurelake uses no Express-style middleware, and middie's hook costs every request.
     skipMiddie: true,

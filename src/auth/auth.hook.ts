@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorBody } from '../common/http-error.filter';
+import { ErrorBody, sendError } from '../common/http-error.filter';
 import { ApiKeyAuthenticator, presentedKey, Principal } from './api-key.authenticator';
 
 /** Routes anyone may call: load balancers and orchestrators probe /health without a key. */
@@ -30,6 +30,7 @@ export function registerAuthHook(fastify: FastifyInstance, authenticator: ApiKey
       result.reason === 'missing'
         ? { code: 'UNAUTHENTICATED', message: 'an API key is required: send Authorization: Bearer KEY (or X-API-Key: KEY)' }
         : { code: 'UNAUTHENTICATED', message: 'the API key is not valid' };
-    return reply.code(401).header('www-authenticate', 'Bearer realm="featurelake"').type('application/json').send(body);
+    sendError(reply.header('www-authenticate', 'Bearer realm="featurelake"'), request.url, 401, body);
+    return reply;
   });
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asDomainError, ClientGoneError, DomainError, ShuttingDownError, TimeLimitExceededError } from './errors';
+import { feastErrorResponse, isFeastRoute } from './feast-errors';
 
 export interface ErrorBody {
   code: string;
@@ -18,6 +19,21 @@ const STATUS_CODES: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOU
 export function frameworkErrorBody(error: { statusCode?: number; message: string }): { status: number; body: ErrorBody } {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   return { status, body: { code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: error.message } };
+}
+
+/**
+ * Sends an error answer: every one carries its stable code in `X-Error-Code`; the body is
+ * `{ code, message, details }`, or Feast's error detail on the routes that speak Feast's wire
+ * format (feast-errors.ts).
+ */
+export function sendError(reply: FastifyReply, url: string, status: number, body: ErrorBody): void {
+  void reply.header('x-error-code', body.code).type('application/json');
+  if (!isFeastRoute(url)) {
+    void reply.status(status).send(body);
+    return;
+  }
+  const feast = feastErrorResponse(status, body);
+  void reply.status(feast.status).send(feast.json);
 }
 
 /** Maps any error to a status and a `{ code, message, details }` body; the one place that does so. */
@@ -63,7 +79,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     // The rest of a stalled or oversized body is not worth reading: close the connection after answering.
     if (status === 408 || status === 413) void reply.header('connection', 'close');
-    void reply.status(status).type('application/json').send(body);
+    sendError(reply, request.url, status, body);
   }
 }
 

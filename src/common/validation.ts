@@ -6,15 +6,32 @@ import { ValidationFailedError } from './errors';
  * field with what is wrong with it. Handlers receive the request body as sent (no copy).
  */
 export function createValidationPipe(): ValidationPipe {
-  return new BodyValidationPipe({
+  return new BodyValidationPipe(options(true), new ValidationPipe(options(false)));
+}
+
+function options(forbidUnknown: boolean) {
+  return {
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: forbidUnknown,
     transform: false,
-    exceptionFactory: (errors) => {
+    exceptionFactory: (errors: ValidationError[]) => {
       const problems = flatten(errors);
       return new ValidationFailedError(problems.map((p) => `${p.field}: ${p.problem}`).join('; '), { fields: problems });
     },
-  });
+  };
+}
+
+const IGNORES_UNKNOWN = Symbol('ignoresUnknownFields');
+
+/**
+ * Marks a request body class of Feast's wire format: like Feast's request models, it ignores
+ * fields it does not know (Feast's clients send fields that newer servers added) instead of
+ * refusing them.
+ */
+export function FeastRequestBody(): ClassDecorator {
+  return (target) => {
+    (target as unknown as Record<symbol, boolean>)[IGNORES_UNKNOWN] = true;
+  };
 }
 
 /**
@@ -23,6 +40,13 @@ export function createValidationPipe(): ValidationPipe {
  * Feast's server treat it — so an optional field is never read as null.
  */
 class BodyValidationPipe extends ValidationPipe {
+  constructor(
+    strict: ConstructorParameters<typeof ValidationPipe>[0],
+    private readonly lenient: ValidationPipe,
+  ) {
+    super(strict);
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
       if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
@@ -30,6 +54,7 @@ class BodyValidationPipe extends ValidationPipe {
       }
       for (const [key, field] of Object.entries(value)) if (field === null) delete (value as Record<string, unknown>)[key];
     }
+    if ((metadata.metatype as unknown as Record<symbol, boolean> | undefined)?.[IGNORES_UNKNOWN]) return this.lenient.transform(value, metadata);
     return super.transform(value, metadata);
   }
 }

@@ -1,5 +1,5 @@
 import { stringifyJson } from './json';
-import { onlineResponseJson, OnlineFeaturesResponse } from './online-response';
+import { floatJson, onlineResponseJson, OnlineFeaturesResponse } from './online-response';
 
 describe('onlineResponseJson', () => {
   it('writes exactly what the generic JSON writer writes, int64 digits and text escapes included', () => {
@@ -15,5 +15,21 @@ describe('onlineResponseJson', () => {
     };
     expect(onlineResponseJson(response)).toBe(stringifyJson(response));
     expect(onlineResponseJson(response)).toContain('"values":[9223372036854775807,-1e+21]');
+  });
+});
+
+describe('floatJson', () => {
+  it.each([
+    [12, '12.0'],
+    [-3, '-3.0'],
+    [0, '0.0'],
+    [0.25, '0.25'],
+    [1e20, '1e+20'],
+    [-1e21, '-1e+21'],
+    [2 ** 53, '9007199254740992.0'],
+    [1e-7, '1e-7'],
+    [Number.NaN, '"NaN"'],
+  ])('writes %p as %s', (value, text) => {
+    expect(floatJson(value)).toBe(text);
   });
 });

@@ -8,8 +8,23 @@ import { toJsonValue, Value, ValueType } from './value-types';
 
 /** Feast's GetOnlineFeaturesResponse in JSON: column-major, join keys first. */
 export interface OnlineFeaturesResponse {
-  metadata: { feature_names: string[] };
+  metadata: { feature_names: string[]; feature_view_metadata?: ViewMetadata[] };
   results: { values: Value[]; statuses: FieldStatus[]; event_timestamps: string[] }[];
+}
+
+/**
+ * Feast's FeatureViewMetadata, sent on request (`include_feature_view_version_metadata`). Feast
+ * numbers the versions of a view when view versioning is on, and answers 0 otherwise; featurelake
+ * versions the registry as a whole, not views one by one, so every view is version 0.
+ */
+export interface ViewMetadata {
+  name: string;
+  version: number;
+}
+
+export interface ResponseOptions {
+  /** Add `metadata.feature_view_metadata`: each selected view, in selection order. */
+  viewMetadata?: boolean;
 }
 
 /** Feast prints this for values that have no event time (join keys, missing rows). */
@@ -25,7 +40,7 @@ export function entityKeysFor(rows: EntityRows, keyNames: string[]): (string | n
  * Builds the response from what the online store returned: `records[v][row]` for each selected
  * view v. Statuses follow the ttl at `now`; a value outside it is not returned.
  */
-export function buildOnlineResponse(rows: EntityRows, selection: FeatureSelection, records: (OnlineRecord | null)[][], now: Micros): OnlineFeaturesResponse {
+export function buildOnlineResponse(rows: EntityRows, selection: FeatureSelection, records: (OnlineRecord | null)[][], now: Micros, options: ResponseOptions = {}): OnlineFeaturesResponse {
   const results: OnlineFeaturesResponse['results'] = rows.columns.map((col) => ({
     values: col.values.map((v) => toJsonValue(v, col.key.type)),
     statuses: col.values.map(() => 'PRESENT' as const),
@@ -37,7 +52,33 @@ export function buildOnlineResponse(rows: EntityRows, selection: FeatureSelectio
     const featureIndex = selection.views[viewIndex].view.def.features.indexOf(column.feature);
     results.push(featureColumn(records[viewIndex], states[viewIndex], featureIndex, column.feature.type));
   }
-  return { metadata: { feature_names: [...rows.columns.map((c) => c.key.name), ...selection.columns.map((c) => c.name)] }, results };
+  const names = [...rows.columns.map((c) => c.key.name), ...selection.columns.map((c) => c.name)];
+  return { metadata: options.viewMetadata ? { feature_names: names, feature_view_metadata: viewMetadata(selection) } : { feature_names: names }, results };
+}
+
+function viewMetadata(selection: FeatureSelection): ViewMetadata[] {
+  return selection.views.map(({ view }) => ({ name: view.def.name, version: 0 }));
+}
+
+/** Which response columns hold floats (join keys first, then the features): printed as floats (floatJson). */
+export function floatColumns(rows: EntityRows, selection: FeatureSelection): boolean[] {
+  return [...rows.columns.map((c) => isFloat(c.key.type)), ...selection.columns.map((c) => isFloat(c.feature.type))];
+}
+
+function isFloat(type: ValueType): boolean {
+  return type === 'float32' || type === 'float64';
+}
+
+/**
+ * A float as JSON that Feast's Python client reads as a float: Python's json makes `12` an int
+ * (and `100000000000000000000` an int too big for int64), so an integral value gets `.0`, or an
+ * exponent past 2^53 where JavaScript would print every digit.
+ */
+export function floatJson(value: number): string {
+  const text = String(value);
+  if (!Number.isFinite(value)) return JSON.stringify(text); // JSON has no NaN: as text, like every other value
+  if (/[.e]/.test(text)) return text;
+  return Math.abs(value) < 1e16 ? `${text}.0` : value.toExponential();
 }
 
 /** Per record of one view: found or not, within ttl or not, and its event time as text (computed once). */
@@ -83,9 +124,9 @@ function featureColumn(
  * buildOnlineResponse and onlineResponseJson in one pass, without the intermediate object: the
  * serving hot path. Produces exactly onlineResponseJson(buildOnlineResponse(…)).
  */
-export function writeOnlineResponseJson(rows: EntityRows, selection: FeatureSelection, records: (OnlineRecord | null)[][], now: Micros): string {
+export function writeOnlineResponseJson(rows: EntityRows, selection: FeatureSelection, records: (OnlineRecord | null)[][], now: Micros, options: ResponseOptions = {}): string {
   const names = [...rows.columns.map((c) => c.key.name), ...selection.columns.map((c) => c.name)];
-  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
+  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}${options.viewMetadata ? `,"feature_view_metadata":${JSON.stringify(viewMetadata(selection))}` : ''}},"results":[`;
   const keyStatuses = `["${Array(rows.rowCount).fill('PRESENT').join('","')}"]`;
   const keyTimestamps = `["${Array(rows.rowCount).fill(NO_TIMESTAMP).join('","')}"]`;
   rows.columns.forEach((col, i) => {
@@ -98,6 +139,7 @@ export function writeOnlineResponseJson(rows: EntityRows, selection: FeatureSele
     const featureIndex = selection.views[viewIndex].view.def.features.indexOf(column.feature);
     const viewRecords = records[viewIndex];
     const viewStates = states[viewIndex];
+    const float = isFloat(column.feature.type);
     let values = '[';
     let statuses = '["';
     for (let row = 0; row < viewRecords.length; row++) {
@@ -108,7 +150,9 @@ export function writeOnlineResponseJson(rows: EntityRows, selection: FeatureSele
         values += ',';
         statuses += '","';
       }
-      values += status === 'PRESENT' ? valueJson(toJsonValue(value, column.feature.type)) : 'null';
+      if (status !== 'PRESENT') values += 'null';
+      else if (float && typeof value === 'number') values += floatJson(value);
+      else values += valueJson(toJsonValue(value, column.feature.type));
       statuses += status;
     }
     out += `,{"values":${values}],"statuses":${statuses}"],"event_timestamps":${timestamps[viewIndex]}}`;
@@ -122,20 +166,24 @@ export function writeOnlineResponseJson(rows: EntityRows, selection: FeatureSele
  * are our own fixed-alphabet strings and need no escaping; values are written by type, int64
  * exactly.
  */
-export function onlineResponseJson(response: OnlineFeaturesResponse): string {
-  let out = `{"metadata":{"feature_names":${JSON.stringify(response.metadata.feature_names)}},"results":[`;
-  const { results } = response;
+export function onlineResponseJson(response: OnlineFeaturesResponse, floats: boolean[] = []): string {
+  const { metadata, results } = response;
+  const views = metadata.feature_view_metadata ? `,"feature_view_metadata":${JSON.stringify(metadata.feature_view_metadata)}` : '';
+  let out = `{"metadata":{"feature_names":${JSON.stringify(metadata.feature_names)}${views}},"results":[`;
   for (let i = 0; i < results.length; i++) {
     const column = results[i];
     if (i > 0) out += ',';
-    out += `{"values":${valuesJson(column.values)},"statuses":["${column.statuses.join('","')}"],"event_timestamps":["${column.event_timestamps.join('","')}"]}`;
+    out += `{"values":${valuesJson(column.values, floats[i] ?? false)},"statuses":["${column.statuses.join('","')}"],"event_timestamps":["${column.event_timestamps.join('","')}"]}`;
   }
   return `${out}]}`;
 }
 
-function valuesJson(values: Value[]): string {
+function valuesJson(values: Value[], float = false): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + valueJson(values[i]);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    out += (i > 0 ? ',' : '') + (float && typeof value === 'number' ? floatJson(value) : valueJson(value));
+  }
   return `${out}]`;
 }
 

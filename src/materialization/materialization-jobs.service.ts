@@ -109,8 +109,9 @@ export class MaterializationJobs {
   }
 
   /** Ends a job whose tasks cannot end it (they are gone, or failed where the job's record was out of reach): its record, views and waiters. */
-  private async endHere(job: Job, error: ErrorRecord): Promise<Job> {
-    const ended: Job = { ...job, state: 'failed', finishedAt: new Date().toISOString(), error };
+  private async endHere(job: Job, error: ErrorRecord, state: 'failed' | 'cancelled' = 'failed'): Promise<Job> {
+    const views = job.views.map((v) => (v.state === 'pending' || v.state === 'running' ? { ...v, state } : v));
+    const ended: Job = { ...job, state, views, finishedAt: new Date().toISOString(), error };
     await this.store.save(ended);
     await this.queue.unlockViews(job.id, job.request.views).catch(() => undefined);
     await this.queue.announceFinished(job.id).catch(() => undefined); // for whoever waits on it elsewhere
@@ -126,6 +127,12 @@ export class MaterializationJobs {
     const job = await this.get(id);
     if (!ACTIVE_STATES.includes(job.state)) throw new JobFinishedError(`job ${id} has already ${job.state}`, { job_id: id, state: job.state });
     await this.queue.requestCancel(id);
+    // Not started: it ends here, rather than once its plan task gets a slot behind other jobs' tasks.
+    // That task then finds the job finished and skips it; one that started meanwhile sees the flag.
+    if (job.state === 'queued') {
+      const latest = await this.store.get(id);
+      if (latest?.state === 'queued') return this.endHere(latest, { code: 'JOB_CANCELLED', status: 409, message: 'cancelled before it started' }, 'cancelled');
+    }
     await this.wait(id).catch(() => undefined);
     return this.get(id);
   }

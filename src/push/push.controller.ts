@@ -3,7 +3,7 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { parseIdempotencyKey } from '../common/idempotency-key';
 import { Access } from '../auth/access.decorator';
-import { PushDto } from './dto/push.dto';
+import { PushDto, WriteToOnlineStoreDto } from './dto/push.dto';
 import { PushService } from './push.service';
 
 @ApiTags('push (Feast wire format)')
@@ -25,5 +25,13 @@ export class PushController {
       online: result.online && { feature_views: result.online.views, rows: result.online.rows },
       offline: result.offline && { dataset: result.offline.dataset, snapshot_id: result.offline.snapshotId },
     };
+  }
+
+  @Post('write-to-online-store')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Write rows straight into a feature view's online table, newer values winning (Feast's /write-to-online-store, which RemoteOnlineStore uses)." })
+  async writeToOnlineStore(@Body() body: WriteToOnlineStoreDto) {
+    const result = await this.service.writeToView(body.feature_view_name, body.df);
+    return { feature_view_name: body.feature_view_name, rows: result.rows };
   }
 }

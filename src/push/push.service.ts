@@ -111,6 +111,21 @@ export class PushService {
     return stagedKeys.length === 0 ? null : this.datasets.snapshotAdding(dataset.name, stagedKeys[0]);
   }
 
+  /**
+   * Rows straight into a view's online table (Feast's /write-to-online-store): checked and
+   * typed as a push's are, written with the same newer-wins rule; nothing goes to the lake.
+   */
+  async writeToView(viewName: string, df: Record<string, unknown>): Promise<{ rows: number }> {
+    const catalog = await this.registry.catalog();
+    const view = catalog.view(viewName);
+    if (!view.def.online) throw new InvalidPushError(`feature_view_name: feature view ${view.def.name} is not online (online: false)`, { field: 'feature_view_name' });
+    const rows = columnMapLength(df, 'df', { max: this.config.limits.maxPushRows, field: 'limits.max_push_rows' }, InvalidPushError);
+    // Feast's client names the times event_timestamp and created, whatever the source calls them.
+    const columns = { event: presentColumn(df, view.dataset.timestampField, 'event_timestamp'), created: presentColumn(df, view.dataset.createdTimestampField, 'created') };
+    await this.online.write(catalog.project, view, toRecords(view, df, rows, columns));
+    return { rows };
+  }
+
   /** Everything is checked, and turned into what each store gets, before anything is written. */
   private async prepare(request: PushRequest): Promise<PreparedPush> {
     const catalog = await this.registry.catalog();
@@ -124,7 +139,8 @@ export class PushService {
       });
     }
     const rows = columnMapLength(request.df, 'df', { max: this.config.limits.maxPushRows, field: 'limits.max_push_rows' }, InvalidPushError);
-    const perView = toOnline ? views.map((view) => ({ view, records: toRecords(view, dataset, request.df, rows) })) : [];
+    const times = { event: dataset.timestampField as string, created: dataset.createdTimestampField && dataset.createdTimestampField in request.df ? dataset.createdTimestampField : null };
+    const perView = toOnline ? views.map((view) => ({ view, records: toRecords(view, request.df, rows, times) })) : [];
     return { project: catalog.project, dataset, views, rows, perView };
   }
 
@@ -159,21 +175,31 @@ export class PushService {
   }
 }
 
-/** The pushed rows as online records of one view, typed by its declaration; errors name df.<column>[row]. */
-function toRecords(view: ResolvedView, dataset: DatasetDef, df: Record<string, unknown>, rows: number): OnlineRecord[] {
+/** The first of the names that is a column of `df` (the event time's name when none is: its absence is then reported by name). */
+function presentColumn(df: Record<string, unknown>, ...names: (string | undefined | null)[]): string {
+  const given = names.filter((n): n is string => Boolean(n));
+  return given.find((n) => n in df) ?? given[0];
+}
+
+/**
+ * The pushed rows as online records of one view, typed by its declaration, the event time from
+ * column `times.event` and the created time from `times.created` when given; errors name
+ * df.<column>[row].
+ */
+function toRecords(view: ResolvedView, df: Record<string, unknown>, rows: number, times: { event: string; created: string | null }): OnlineRecord[] {
   const column = (name: string, type: Parameters<typeof coerceColumn>[2], what: string): Value[] => {
     if (!(name in df)) throw new InvalidPushError(`df.${name}: missing; feature view ${view.def.name} needs it`, { field: `df.${name}` });
     return coerceColumn(`df.${name}`, df[name] as unknown[], type, what, InvalidPushError);
   };
   const keys = view.joinKeys.map((k) => column(k.name, k.type, `join key ${k.name}`));
-  const events = column(dataset.timestampField as string, 'timestamp', 'the event time');
-  const created = dataset.createdTimestampField && dataset.createdTimestampField in df ? column(dataset.createdTimestampField, 'timestamp', 'the created time') : null;
+  const events = column(times.event, 'timestamp', 'the event time');
+  const created = times.created && times.created in df ? column(times.created, 'timestamp', 'the created time') : null;
   const features = view.def.features.map((f) => column(f.name, f.type, `feature ${view.def.name}:${f.name}`));
   const records: OnlineRecord[] = [];
   for (let row = 0; row < rows; row++) {
     const entityKey = encodeEntityKey(keys.map((values) => values[row]));
     if (entityKey === null) throw new InvalidPushError(`df: row ${row} has a null join key`, { field: 'df' });
-    if (events[row] === null) throw new InvalidPushError(`df.${dataset.timestampField}[${row}]: missing event time`, { field: `df.${dataset.timestampField}[${row}]` });
+    if (events[row] === null) throw new InvalidPushError(`df.${times.event}[${row}]: missing event time`, { field: `df.${times.event}[${row}]` });
     records.push({
       entityKey,
       eventTimestamp: events[row] as bigint,

@@ -54,7 +54,21 @@ describe('OnlineFeaturesService (fake online store)', () => {
       features: ['driver_stats:rating', 'zone_stats:demand', 'driver_stats:trips', 'driver_stats:last_seen'],
       entities: { driver_id: [1, 2, 3, 4], city: ['berlin', 'berlin', 'x', 'berlin'], zone: [7, 7, 7, 7] },
     };
-    expect(await service.getJson(request)).toBe(onlineResponseJson(await service.get(request)));
+    // Join keys driver_id, city, zone; then rating and demand (float64), trips, last_seen.
+    const floats = [false, false, false, true, true, false, false];
+    expect(await service.getJson(request)).toBe(onlineResponseJson(await service.get(request), floats));
+    const viewed = { ...request, includeViewMetadata: true };
+    expect(await service.getJson(viewed)).toBe(onlineResponseJson(await service.get(viewed), floats));
+  });
+
+  it('prints float features as floats, as Feast\'s Python client needs to read them, and the views on request', async () => {
+    const drivers = catalog.view('driver_stats');
+    const row = (id: bigint, rating: number) => ({ entityKey: encodeEntityKey([id])!, eventTimestamp: now - hour / 4n, createdTimestamp: null, values: [rating, 10n, true, 0n, 'n', 1, 0.5] });
+    await store.write('test', drivers, [row(11n, 12), row(12n, 1e20), row(13n, -0.5)]);
+    const text = await service.getJson({ features: ['driver_stats:rating', 'driver_stats:trips'], includeViewMetadata: true, entities: { driver_id: [11, 12, 13] } });
+    expect(text).toContain('"values":[12.0,1e+20,-0.5]');
+    expect(text).toContain('"values":[10,10,10]'); // int64 stays an integer
+    expect(JSON.parse(text).metadata).toEqual({ feature_names: ['driver_id', 'rating', 'trips'], feature_view_metadata: [{ name: 'driver_stats', version: 0 }] });
   });
 
   it('names features view__feature on request', async () => {

@@ -13,6 +13,8 @@ import { RegistryService } from '../registry/registry.service';
 
 export interface OnlineFeaturesRequest extends SelectionRequest {
   entities: Record<string, unknown>;
+  /** Feast's include_feature_view_version_metadata: the selected views in the response's metadata. */
+  includeViewMetadata?: boolean;
   /** The HTTP request id, recorded with a logged vector. */
   requestId?: string;
 }
@@ -35,13 +37,13 @@ export class OnlineFeaturesService {
 
   async get(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
     const { rows, selection, records, now } = await this.read(request);
-    return buildOnlineResponse(rows, selection, records, now);
+    return buildOnlineResponse(rows, selection, records, now, { viewMetadata: request.includeViewMetadata });
   }
 
   /** The same answer as `get`, written straight to JSON text (the HTTP hot path). */
   async getJson(request: OnlineFeaturesRequest): Promise<string> {
     const { rows, selection, records, now } = await this.read(request);
-    return writeOnlineResponseJson(rows, selection, records, now);
+    return writeOnlineResponseJson(rows, selection, records, now, { viewMetadata: request.includeViewMetadata });
   }
 
   /** Reads the vectors and hands the answer to feature logging (which only keeps a reference). */

@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/auth/api-key.authenticator';
 import { Role } from '../../src/core/access';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, startApp } from '../support/app';
+import { errorOf } from '../support/errors';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { startS3, TestS3 } from '../support/s3-server';
 
@@ -24,6 +25,7 @@ const EXPECTED: Record<string, Role | 'public'> = {
   'GET /datasets/{name}': 'reader',
   'POST /datasets/{name}/files': 'writer',
   'POST /push': 'writer',
+  'POST /write-to-online-store': 'writer',
   'POST /materialize': 'writer',
   'POST /materialize-incremental': 'writer',
   'GET /jobs': 'writer',
@@ -95,14 +97,14 @@ describe('API keys and roles (S3 lake, Redis online store)', () => {
         continue;
       }
       for (const response of [anonymous, wrong]) {
-        expect([route, response.status, response.body.code]).toEqual([route, 401, 'UNAUTHENTICATED']);
+        expect([route, response.status, errorOf(response).code]).toEqual([route, 401, 'UNAUTHENTICATED']);
         expect(response.headers['www-authenticate']).toContain('Bearer');
       }
       for (const role of ROLE_ORDER) {
         const response = await call(route).set('authorization', `Bearer ${KEYS[role]}`);
         const allowed = ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(needs);
         if (allowed) expect([route, role, [401, 403].includes(response.status)]).toEqual([route, role, false]);
-        else expect([route, role, response.status, response.body.code]).toEqual([route, role, 403, 'FORBIDDEN']);
+        else expect([route, role, response.status, errorOf(response).code]).toEqual([route, role, 403, 'FORBIDDEN']);
         expect(response.status).toBeLessThan(500);
         seen.push(`${route} ${role} ${response.status}`);
       }
@@ -112,8 +114,9 @@ describe('API keys and roles (S3 lake, Redis online store)', () => {
 
   it('serves a reader with X-API-Key too, and names the role a route needs when it refuses', async () => {
     await http.post('/get-online-features').set('x-api-key', KEYS.reader).send({ feature_service: 'delay_model', entities: { airport: ['ORD'], origin: ['ORD'], destination: ['LGA'] } }).expect(200);
-    const { body } = await http.post('/push').set('x-api-key', KEYS.reader).send({}).expect(403);
-    expect(body.message).toBe('key "reader-key" has role reader; POST /push needs writer');
+    const refused = await http.post('/push').set('x-api-key', KEYS.reader).send({}).expect(403);
+    // Feast's route: Feast's client raises FeastPermissionError with the message.
+    expect(errorOf(refused)).toMatchObject({ code: 'FORBIDDEN', feastClass: 'FeastPermissionError', message: 'key "reader-key" has role reader; POST /push needs writer' });
   });
 
   it('covers the OpenAPI pages and unknown paths as well', async () => {

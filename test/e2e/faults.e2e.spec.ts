@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import request from 'supertest';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, startApp } from '../support/app';
+import { errorOf } from '../support/errors';
 import { FaultyProxy, startFaultyProxy } from '../support/faulty-proxy';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { startS3, TestS3 } from '../support/s3-server';
@@ -63,7 +64,7 @@ describe('faults in the online store and the lake', () => {
     try {
       const answers = await Promise.all(Array.from({ length: 5 }, () => timed(() => read())));
       for (const { result, ms } of answers) {
-        expect([result.status, result.body.code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
+        expect([result.status, errorOf(result).code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
         expect(ms).toBeLessThan(REDIS_TIMEOUT_MS + 1500);
       }
       expect((await http.get('/health').expect(503)).body).toEqual({ status: 'degraded' });
@@ -82,7 +83,7 @@ describe('faults in the online store and the lake', () => {
     await redis.stop();
     for (let i = 0; i < 3; i++) {
       const { result, ms } = await timed(() => read());
-      expect([result.status, result.body.code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
+      expect([result.status, errorOf(result).code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
       expect(ms).toBeLessThan(REDIS_TIMEOUT_MS + 1500);
     }
     expect((await http.get('/health').expect(503)).body.status).toBe('degraded');
@@ -119,16 +120,16 @@ describe('faults in the online store and the lake', () => {
     proxy.mode = mode;
     try {
       const { result, ms } = await timed(() => http.post('/datasets/airport_conditions/files').set('content-type', 'text/csv').send(CSV));
-      expect([result.status, result.body.code]).toEqual([503, 'LAKE_UNAVAILABLE']);
+      expect([result.status, errorOf(result).code]).toEqual([503, 'LAKE_UNAVAILABLE']);
       expect(ms).toBeLessThan(20_000); // four attempts with backoff, twice (upload, then the clean-up)
       const push = await http.post('/push').send({ push_source_name: 'airport_conditions_push', df: conditions(['SFO'], 1), to: 'offline' });
-      expect([push.status, push.body.code]).toEqual([503, 'LAKE_UNAVAILABLE']);
+      expect([push.status, errorOf(push).code]).toEqual([503, 'LAKE_UNAVAILABLE']);
       const save = await http.post('/training-sets').send({
         name: `conditions_${mode}`,
         features: ['airport_conditions:visibility_miles'],
         entities: { airport: ['ORD'], event_timestamp: ['2026-01-01T01:00:00Z'] },
       });
-      expect([save.status, save.body.code]).toEqual([503, 'LAKE_UNAVAILABLE']);
+      expect([save.status, errorOf(save).code]).toEqual([503, 'LAKE_UNAVAILABLE']);
     } finally {
       proxy.mode = 'pass';
     }

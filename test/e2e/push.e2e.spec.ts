@@ -4,6 +4,7 @@ import request from 'supertest';
 import { ObjectStore } from '../../src/storage/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, startApp } from '../support/app';
+import { errorOf } from '../support/errors';
 import { startRedis, TestRedis } from '../support/redis-server';
 
 const AIRPORTS = Array.from({ length: 150 }, (_, i) => `A${String(i).padStart(3, '0')}`);
@@ -66,7 +67,7 @@ describe('push', () => {
   });
 
   it.each([
-    [{ push_source_name: 'nope', df: conditions(['ORD'], minutesAgo(1), 1) }, 404, 'PUSH_SOURCE_NOT_FOUND', /nope/],
+    [{ push_source_name: 'nope', df: conditions(['ORD'], minutesAgo(1), 1) }, 422, 'PUSH_SOURCE_NOT_FOUND', /nope/], // Feast's status for PushSourceNotFoundException
     [{ push_source_name: 'airport_conditions_push', df: { ...conditions(['ORD'], minutesAgo(1), 1), wind_knots: undefined } }, 400, 'INVALID_PUSH', /df\.wind_knots: missing/],
     [{ push_source_name: 'airport_conditions_push', df: { ...conditions(['ORD'], minutesAgo(1), 1), ground_stop: ['no'] } }, 400, 'INVALID_PUSH', /df\.ground_stop\[0\]: expected true or false/],
     [{ push_source_name: 'airport_conditions_push', df: { ...conditions(['ORD'], 'soon', 1) } }, 400, 'INVALID_PUSH', /df\.observed_at\[0\]/],
@@ -77,7 +78,7 @@ describe('push', () => {
     const lake = await app.get(ObjectStore).list('');
     const before = await visibility(['ORD']);
     const response = await http.post('/push').send(body).expect(status);
-    expect(response.body).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(errorOf(response)).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(await app.get(ObjectStore).list('')).toEqual(lake);
     expect(await visibility(['ORD'])).toEqual(before);
   });

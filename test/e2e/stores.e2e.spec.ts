@@ -7,6 +7,7 @@ import { ObjectStore } from '../../src/storage/object-store';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeReplayedFlights } from '../support/duckdb-files';
+import { errorOf } from '../support/errors';
 import { freePort } from '../support/free-port';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { startS3, TestS3 } from '../support/s3-server';
@@ -119,7 +120,7 @@ describe('a Redis Cluster with no node reachable', () => {
     expect(Date.now() - started).toBeLessThan(2000 + 3000);
     started = Date.now();
     const read = await http.post('/get-online-features').send({ features: ['airport_daily:avg_delay'], entities: { airport: ['ORD'] } });
-    expect([read.status, read.body.code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
+    expect([read.status, errorOf(read).code]).toEqual([503, 'ONLINE_STORE_UNAVAILABLE']);
     expect(Date.now() - started).toBeLessThan(300 * 2 + 1000 + 3000);
     const details = await http.get('/health/details').expect(503);
     expect(details.body.online_store).toMatchObject({ ok: false, error: expect.stringMatching(/no answer within|Redis/) });

@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { BIN, cleanEnv, featurelake, waitForHealth } from '../support/cli';
 import { writeFile } from '../support/duckdb-files';
+import { errorOfFetch } from '../support/errors';
 import { TASK_QUEUE } from '../../src/queue/bullmq.job-queue';
 import { freePort } from '../support/free-port';
 import { startRedis, TestRedis } from '../support/redis-server';
@@ -212,7 +213,7 @@ describe('workers on a BullMQ queue', () => {
     const started = Date.now();
     const response = await submit('/materialize-incremental', { end_ts: '2026-02-02T00:00:00Z' });
     expect(response.status).toBe(503);
-    expect(((await response.json()) as { code: string }).code).toBe('QUEUE_UNAVAILABLE');
+    expect((await errorOfFetch(response)).code).toBe('QUEUE_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(10_000); // generous: "at once" means no waiting for Redis to come back
     expect(await onlineScores(url, [7])).toEqual([4.9]);
   }, 60_000);
