@@ -75,10 +75,9 @@ function isFloat(type: ValueType): boolean {
  * exponent past 2^53 where JavaScript would print every digit.
  */
 export function floatJson(value: number): string {
-  const text = String(value);
-  if (!Number.isFinite(value)) return JSON.stringify(text); // JSON has no NaN: as text, like every other value
-  if (/[.e]/.test(text)) return text;
-  return Math.abs(value) < 1e16 ? `${text}.0` : value.toExponential();
+  if (!Number.isFinite(value)) return JSON.stringify(String(value)); // JSON has no NaN: as text, like every other value
+  if (!Number.isInteger(value)) return String(value); // has a point or an exponent already
+  return Math.abs(value) < 1e16 ? `${value}.0` : value.toExponential();
 }
 
 /** Per record of one view: found or not, within ttl or not, and its event time as text (computed once). */
