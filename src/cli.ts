@@ -10,15 +10,20 @@ import { workerCommand } from './cli/commands/worker.command';
 import { trainingSetCommands } from './cli/commands/training-sets.commands';
 import { skewCommands } from './cli/commands/skew.commands';
 import { GlobalOptions } from './cli/context';
-import { describeError } from './cli/output';
+import { describeError, versionLine } from './cli/output';
 
 /** The `featurelake` command line: each command parses its arguments and calls one service. */
 export function buildProgram(): Command {
   const program = new Command('featurelake')
     .description('feature store with its own data lake')
     .option('--repo <dir>', 'feature repo folder (holds featurelake.yaml)', process.env.FEATURELAKE_REPO ?? './feature-repo')
+    .version(versionLine(), '--version', 'print the version of featurelake, Node and DuckDB')
     .showHelpAfterError()
     .exitOverride();
+  program
+    .command('version')
+    .description('print the version of featurelake, Node and DuckDB')
+    .action(() => console.log(versionLine()));
   const globals = () => program.opts<GlobalOptions>();
   registryCommands(program, globals);
   lakeCommands(program, globals);

@@ -65,7 +65,7 @@ describe('featurelake CLI', () => {
     expect(table.stdout).toMatch(/airport\s+state\n-+\s+-+\nORD\s+IL/);
 
     writeFileSync(join(dir, 'spine.csv'), 'airport,event_timestamp,label\nORD,2001-01-02T12:00:00Z,1\nORD,2001-01-01T12:00:00Z,0\n');
-    const out = join(dir, 'training.parquet');
+    const out = join(dir, 'out', 'nested', 'training.parquet'); // --output makes its folder
     const historical = run('get-historical-features', '--features', 'airport_daily:departures,airport_daily:avg_delay', '--entities', join(dir, 'spine.csv'), '--output', out);
     expect(historical.stdout).toContain('Wrote 2 rows');
     const rows = await query(`SELECT airport, label::INTEGER AS label, departures::INTEGER AS departures, avg_delay FROM read_parquet('${out}')`);
@@ -107,6 +107,16 @@ describe('featurelake CLI', () => {
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toMatch(/error \[FEATURE_REPO_INVALID\][\s\S]*flights\.yaml: feature_views\[0\]\.ttl: invalid duration "2 days"/);
     expect(featurelake(join(dir, 'nowhere'), ['plan']).stderr).toMatch(/error \[CONFIG_INVALID\]: .*featurelake\.yaml: not found/);
+    // A file that is not there is a coded failure too (it printed `error: ENOENT …`).
+    const absent = run('ingest', 'flights', join(dir, 'no-such-folder', 'flights.csv'));
+    expect([absent.status, absent.stderr.trim()]).toEqual([1, `error [FILE_NOT_FOUND]: no such file or folder: ${join(dir, 'no-such-folder', 'flights.csv')}`]);
+  });
+
+  it('prints its version, with Node and DuckDB', () => {
+    for (const args of [['--version'], ['version']]) {
+      const result = run(...args);
+      expect([result.status, result.stdout.trim()]).toEqual([0, expect.stringMatching(/^featurelake \d+\.\d+\.\d+ \(Node v\d+\.\d+\.\d+, DuckDB \d+\.\d+\.\d+\)$/)]);
+    }
   });
 
   it('names the running server instead of failing on a DuckDB lock, while lake-only commands keep working', async () => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { ValidationFailedError } from '../../common/errors';
 import { SelectionRequest } from '../../core/feature-selection';
 import { stringifyJson } from '../../core/json';
@@ -9,7 +9,7 @@ import { HistoricalFeaturesService } from '../../retrieval/historical-features.s
 import { OnlineFeaturesService } from '../../serving/online-features.service';
 import { GlobalOptions, withServices } from '../context';
 import { EntityOptions, entitySource, withEntityOptions } from '../entity-options';
-import { cell, count, seconds, table } from '../output';
+import { cell, count, outputPath, seconds, table } from '../output';
 
 export interface SelectionOptions {
   features?: string;
@@ -61,7 +61,7 @@ export function featureCommands(program: Command, globals: () => GlobalOptions):
         const rows = await get(HistoricalFeaturesService).toFile(
           { ...selection(options), createdBeforeEvent: options.createdBeforeEvent, source: entitySource(options) },
           outputFormat(options.output),
-          resolve(options.output),
+          await outputPath(options.output),
         );
         console.log(`Wrote ${count(rows)} rows to ${options.output} in ${seconds(Date.now() - started)}.`);
       }),

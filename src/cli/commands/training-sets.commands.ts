@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TrainingSetsService } from '../../retrieval/training-sets.service';
 import { toTrainingSetBody } from '../../retrieval/training-set.mapper';
 import { GlobalOptions, withServices } from '../context';
 import { EntityOptions, entitySource, withEntityOptions } from '../entity-options';
-import { count, seconds, table } from '../output';
+import { count, outputPath, seconds, table } from '../output';
 import { outputFormat, selection, SelectionOptions, withSelectionOptions } from './features.commands';
 
 export function trainingSetCommands(program: Command, globals: () => GlobalOptions): void {
@@ -48,7 +47,7 @@ export function trainingSetCommands(program: Command, globals: () => GlobalOptio
     .requiredOption('--output <file>')
     .action((name: string, options: { output: string }) =>
       withServices(globals(), async (get) => {
-        await pipeline(await get(TrainingSetsService).download(name, outputFormat(options.output)), createWriteStream(resolve(options.output)));
+        await pipeline(await get(TrainingSetsService).download(name, outputFormat(options.output)), createWriteStream(await outputPath(options.output)));
         console.log(`Wrote training set ${name} to ${options.output}.`);
       }),
     );
