@@ -21,6 +21,22 @@ describe('parseEntityRows', () => {
     expect(rows.eventTimestamps).toEqual([978303600000000n]);
   });
 
+  it('keeps other columns for a historical request, typed by their values', () => {
+    const options = { withTimestamps: true, extraColumns: true, maxRows: { max: 10, field: 'limits.max_historical_rows' } };
+    const at = ['2001-01-01T00:00:00Z', '2001-01-02T00:00:00Z'];
+    const rows = parseEntityRows({ label: [1, null], driver_id: [1, 2], score: [0.5, 2], note: ['x', 'y'], ok: [true, false], city: ['a', 'b'], event_timestamp: at }, keys, options);
+    expect(rows.columns.map((c) => c.key.name)).toEqual(['driver_id', 'city']);
+    expect(rows.extras).toEqual([
+      { name: 'label', type: 'int64', values: [1n, null] },
+      { name: 'score', type: 'float64', values: [0.5, 2] },
+      { name: 'note', type: 'string', values: ['x', 'y'] },
+      { name: 'ok', type: 'bool', values: [true, false] },
+    ]);
+    expect(() => parseEntityRows({ driver_id: [1, 2], city: ['a', 'b'], event_timestamp: at, mixed: [1, 'one'] }, keys, options)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ENTITY_KEYS', message: expect.stringMatching(/entities\.mixed: the values of an extra column must all be/) }),
+    );
+  });
+
   it.each([
     [{}, 'INVALID_ENTITY_KEYS', /at least one/],
     [{ driver_id: [1] }, 'INVALID_ENTITY_KEYS', /entities\.city: missing/],

@@ -1,4 +1,5 @@
 import { DuckDBConnection } from '@duckdb/node-api';
+import { FeatureNameCollisionError } from '../common/errors';
 import { EVENT_TIMESTAMP } from '../core/definitions';
 import { quoteLiteral, quotePathList } from '../duckdb/sql-text';
 import { exposeDataset } from './bucket-work';
@@ -48,6 +49,7 @@ export async function prepareViews(c: DuckDBConnection, query: HistoricalQuery, 
 export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery, withMatchTimestamps: boolean, relations: Map<string, ViewRelation>): Promise<string> {
   const views = await prepareViews(c, query, relations);
   const spineColumns = await loadSpine(c, query.spine, query.selection.joinKeys, views, query.maxEntityRows);
+  assertNoCollision(spineColumns, query);
   const part = query.part;
   if (part) await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE_PART} AS SELECT * FROM ${SPINE} WHERE ${inPartSql(part)}`);
   return pointInTimeSql({
@@ -58,6 +60,23 @@ export async function historicalSql(c: DuckDBConnection, query: HistoricalQuery,
     createdBeforeEvent: query.createdBeforeEvent ?? false,
     ...(part ? { spine: SPINE_PART, withRowId: true } : {}),
   });
+}
+
+/**
+ * An entity column (a label, a column of a re-featurized set) named like an output feature would
+ * leave the result with two columns of one name, which the engine renames silently (`temp_max_1`).
+ * It is refused instead, naming both sides and the way out.
+ */
+function assertNoCollision(spineColumns: string[], query: HistoricalQuery): void {
+  const names = new Set(spineColumns);
+  for (const column of query.selection.columns) {
+    if (!names.has(column.name)) continue;
+    const full = `${column.viewName}__${column.feature.name}`;
+    throw new FeatureNameCollisionError(
+      `entity column ${JSON.stringify(column.name)} and feature ${column.viewName}:${column.feature.name} have the same name; rename the entity column, or ask for full feature names (the feature is then ${full})`,
+      { column: column.name, feature: `${column.viewName}:${column.feature.name}` },
+    );
+  }
 }
 
 /** The parts' result files as one, in input order, without the row id (mergeParts). */

@@ -20,7 +20,7 @@ export async function loadSpine(c: DuckDBConnection, spine: Spine, keys: JoinKey
     case 'rows':
       if (maxRows !== undefined && spine.rows.rowCount > maxRows) throw tooManyRows('entities', maxRows);
       await loadRowsSpine(c, spine.rows);
-      return [...spine.rows.columns.map((col) => col.key.name), EVENT_TIMESTAMP];
+      return [...spine.rows.columns.map((col) => col.key.name), ...(spine.rows.extras ?? []).map((col) => col.name), EVENT_TIMESTAMP];
     case 'file':
       return loadRelation(c, readerSql(spine.path, spine.format), spine.name, keys, {}, EVENT_TIMESTAMP, '', [], maxRows);
     case 'dataset':
@@ -46,7 +46,8 @@ function tooManyRows(what: string, maxRows: number) {
 
 /** In-memory entity rows into the temp spine table, through the appender (typed, no SQL text). */
 export async function loadRowsSpine(c: DuckDBConnection, rows: EntityRows): Promise<void> {
-  const keyColumns = rows.columns.map((col) => `${quoteIdent(col.key.name)} ${duckDbType(col.key.type)}`);
+  const extras = rows.extras ?? [];
+  const keyColumns = [...rows.columns.map((col) => ({ name: col.key.name, type: col.key.type })), ...extras].map((col) => `${quoteIdent(col.name)} ${duckDbType(col.type)}`);
   await c.run(`CREATE OR REPLACE TEMP TABLE ${SPINE} (${ROW_ID} BIGINT, ${keyColumns.join(', ')}, ${EVENT_TIMESTAMP} TIMESTAMP)`);
   const appender = await c.createAppender(SPINE, 'main', 'temp');
   const timestamps = rows.eventTimestamps as Micros[];
@@ -54,6 +55,7 @@ export async function loadRowsSpine(c: DuckDBConnection, rows: EntityRows): Prom
   for (let row = 0; row < rows.rowCount; row++) {
     appender.appendBigInt(BigInt(row));
     for (const col of rows.columns) appender.appendValue(toDuckDb(col.values[row], col.key.type), duckDbTypeOf(col.key.type));
+    for (const col of extras) appender.appendValue(toDuckDb(col.values[row], col.type), duckDbTypeOf(col.type));
     appender.appendValue(toDuckDb(timestamps[row], 'timestamp'), timestampType);
     appender.endRow();
   }

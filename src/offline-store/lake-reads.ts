@@ -38,10 +38,11 @@ export abstract class LakeReads extends OfflineStore {
     return this.db.withConnection(async (c) => {
       const sql = await historicalSql(c, query, true, relations);
       const columns = (await c.runAndReadAll(sql)).getColumns();
-      const first = rows.columns.length + 1;
+      const first = rows.columns.length + (rows.extras?.length ?? 0) + 1;
       const views = query.selection.views;
       return {
         entityColumns: rows.columns.map((col) => ({ key: col.key, values: col.values })),
+        extraColumns: rows.extras ?? [],
         eventTimestamps: rows.eventTimestamps as Micros[],
         features: query.selection.columns.map((column, i) => {
           const viewIndex = views.findIndex((v) => v.view.def.name === column.viewName);

@@ -1,6 +1,6 @@
 import { ResolvedView } from '../core/catalog';
 import { DatasetDef, JoinKeyDef } from '../core/definitions';
-import { EntityRows } from '../core/entity-rows';
+import { EntityRows, ExtraColumn } from '../core/entity-rows';
 import { FeatureSelection, OutputColumn } from '../core/feature-selection';
 import { OnlineRecord } from '../core/online-record';
 import { Micros } from '../core/timestamp';
@@ -89,6 +89,8 @@ export interface ResultFile {
 /** A point-in-time result, column-major, rows in spine order. */
 export interface HistoricalColumns {
   entityColumns: { key: JoinKeyDef; values: Value[] }[];
+  /** The entity rows' other columns (labels), as given. */
+  extraColumns: ExtraColumn[];
   eventTimestamps: Micros[];
   features: { column: OutputColumn; values: Value[]; matchedAt: (Micros | null)[] }[];
 }

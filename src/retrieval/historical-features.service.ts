@@ -78,9 +78,10 @@ export class HistoricalFeaturesService {
       event_timestamps: rowTimes,
     });
     return {
-      metadata: { feature_names: [...result.entityColumns.map((c) => c.key.name), EVENT_TIMESTAMP, ...result.features.map((f) => f.column.name)] },
+      metadata: { feature_names: [...result.entityColumns.map((c) => c.key.name), ...result.extraColumns.map((c) => c.name), EVENT_TIMESTAMP, ...result.features.map((f) => f.column.name)] },
       results: [
         ...result.entityColumns.map((c) => entity(c.values, c.key.type)),
+        ...result.extraColumns.map((c) => entity(c.values, c.type)),
         entity(result.eventTimestamps, 'timestamp'),
         ...result.features.map(({ column, values, matchedAt }) => ({
           values: values.map((v) => toJsonValue(v, column.feature.type)),

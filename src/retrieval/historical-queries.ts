@@ -81,7 +81,7 @@ export class HistoricalQueries {
   private async spine(source: EntitySource, catalog: FeatureCatalog, keys: HistoricalQuery['selection']['joinKeys']): Promise<{ spine: Spine; entitySnapshot: BuiltQuery['entitySnapshot'] }> {
     switch (source.kind) {
       case 'columns':
-        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, maxRows: { max: this.config.limits.maxHistoricalRows, field: 'limits.max_historical_rows' } }) }, entitySnapshot: null };
+        return { spine: { kind: 'rows', rows: parseEntityRows(source.columns, keys, { withTimestamps: true, extraColumns: true, maxRows: { max: this.config.limits.maxHistoricalRows, field: 'limits.max_historical_rows' } }) }, entitySnapshot: null };
       case 'file':
         return { spine: { kind: 'file', path: source.path, format: source.format, name: source.name }, entitySnapshot: null };
       case 'range':

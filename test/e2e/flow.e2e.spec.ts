@@ -131,6 +131,25 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     expect(csv.text.trim().split('\n')).toHaveLength(4);
   });
 
+  it('refuses an entity column named like a feature, naming both (it was renamed departures_1), and takes it with full feature names', async () => {
+    const csv = 'airport,event_timestamp,departures\nORD,2001-01-05T00:00:00Z,7\n';
+    const clash = await http.post('/get-historical-features/upload?features=airport_daily:departures&format=csv').set('Content-Type', 'text/csv').send(csv).expect(400);
+    expect(clash.body).toMatchObject({ code: 'FEATURE_NAME_COLLISION', message: expect.stringMatching(/entity column "departures" and feature airport_daily:departures .*airport_daily__departures/) });
+    const full = await http.post('/get-historical-features/upload?features=airport_daily:departures&format=csv&full_feature_names=true').set('Content-Type', 'text/csv').send(csv).expect(200);
+    expect(full.text.split('\n')[0]).toBe('airport,event_timestamp,departures,airport_daily__departures');
+  });
+
+  it('carries extra columns of JSON entity rows (labels) through to the result, in every format', async () => {
+    const body = { features: ['airport_daily:departures'], entities: { airport: ['ORD', 'ATL'], label: [1, 0], weight: [0.5, 2], event_timestamp: [new Date().toISOString(), new Date().toISOString()] } };
+    const json = await http.post('/get-historical-features').send(body).expect(200);
+    expect(json.body.metadata.feature_names).toEqual(['airport', 'label', 'weight', 'event_timestamp', 'departures']);
+    expect(json.body.results[1].values).toEqual([1, 0]);
+    expect(json.body.results[2].values).toEqual([0.5, 2]);
+    const csv = await http.post('/get-historical-features?format=csv').send(body).expect(200);
+    expect(csv.text.split('\n')[0]).toBe('airport,label,weight,event_timestamp,departures');
+    expect(csv.text.split('\n')[1]).toMatch(/^ORD,1,0\.5,/);
+  });
+
   it('describes itself: registry, health and OpenAPI', async () => {
     const registry = await http.get('/registry').expect(200);
     expect(registry.body).toMatchObject({ project: 'flights', version: 1 });
