@@ -113,12 +113,13 @@ describe('workers on a BullMQ queue', () => {
     startWorker();
     await workersConnected(2);
     const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const saved = await post('/training-sets', { name: 'split', features: ['scores:score'], entity_dataset: { name: 'events' } });
+    // The view's own dataset as entity rows: its score column and the feature need full names apart.
+    const saved = await post('/training-sets', { name: 'split', features: ['scores:score'], full_feature_names: true, entity_dataset: { name: 'events' } });
     expect(saved.status).toBe(201);
     const split = (await saved.json()) as { row_count: number; parts: number; data: { sha256: string } };
     expect(split).toMatchObject({ row_count: ENTITIES, parts: 2 }); // one per worker (queue.join_parts: 4 at most)
     // In this process alone (the local queue): one piece.
-    const cli = featurelake(repo, ['training-sets', 'save', 'whole', '--features', 'scores:score', '--entity-dataset', 'events'], { FEATURELAKE_QUEUE_URL: 'local' });
+    const cli = featurelake(repo, ['training-sets', 'save', 'whole', '--features', 'scores:score', '--full-feature-names', '--entity-dataset', 'events'], { FEATURELAKE_QUEUE_URL: 'local' });
     expect(cli.status).toBe(0);
     const whole = (await (await fetch(`${url}/training-sets/whole`)).json()) as { parts: number; data: { sha256: string } };
     expect(whole.parts).toBe(1);
