@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Definitions } from '../core/definitions';
+import { Definitions, FeatureViewDef, joinKeysOf } from '../core/definitions';
 
 export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service' | 'push_source' | 'skew_check';
 
@@ -17,6 +17,8 @@ export interface Plan {
   changes: PlannedChange[];
   definitions: Definitions;
   definitionsHash: string;
+  /** Online views whose keys or features change shape: their online table reads empty until they are materialized again. */
+  emptiedOnline?: string[];
 }
 
 const KINDS: [ObjectKind, keyof Omit<Definitions, 'project'>][] = [
@@ -52,6 +54,23 @@ export function diffDefinitions(current: Definitions | null, next: Definitions):
   return changes;
 }
 
+/**
+ * The online views whose shape (join keys and feature types, what a view's fingerprint is made
+ * of) changes: their online rows are keyed by the old shape, so the view reads NOT_FOUND until a
+ * materialization writes it anew.
+ */
+export function viewsEmptiedOnline(current: Definitions | null, next: Definitions): string[] {
+  if (!current) return [];
+  const shape = (defs: Definitions, view: FeatureViewDef) => canonicalJson({ keys: joinKeysOf(view, defs.entities).map((k) => [k.name, k.type]), features: view.features.map((f) => [f.name, f.type]) });
+  return next.featureViews
+    .filter((view) => view.online !== false)
+    .filter((view) => {
+      const old = current.featureViews.find((v) => v.name === view.name);
+      return old !== undefined && shape(current, old) !== shape(next, view);
+    })
+    .map((view) => view.name);
+}
+
 function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).sort();
@@ -61,9 +80,11 @@ function changedFields(before: Record<string, unknown>, after: Record<string, un
 export function formatPlan(plan: Plan): string[] {
   if (plan.changes.length === 0) return ['No changes: the registry already matches the feature repo.'];
   const symbol = { create: '+', update: '~', delete: '-' } as const;
-  return plan.changes.map(
-    (c) => `${symbol[c.action]} ${c.kind} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`,
-  );
+  const lines = plan.changes.map((c) => `${symbol[c.action]} ${c.kind} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`);
+  for (const name of plan.emptiedOnline ?? []) {
+    lines.push(`! feature_view ${name}: its keys or features change shape, so it reads empty online (NOT_FOUND) until it is materialized again`);
+  }
+  return lines;
 }
 
 function canonicalJson(value: unknown): string {

@@ -7,7 +7,7 @@ import { RegistryVersion } from '../core/definitions';
 import { parseDefinitionsFile } from './definitions-parser';
 import { assembleDefinitions } from './definitions-validator';
 import { FeatureRepoReader } from './feature-repo.reader';
-import { diffDefinitions, hashDefinitions, Plan } from './plan';
+import { diffDefinitions, hashDefinitions, Plan, viewsEmptiedOnline } from './plan';
 import { RegistryStore } from './registry.store';
 
 export interface ApplyResult {
@@ -46,6 +46,7 @@ export class RegistryService {
     return {
       baseVersion: latest?.version ?? null,
       changes: diffDefinitions(latest, definitions),
+      emptiedOnline: viewsEmptiedOnline(latest, definitions),
       definitions,
       definitionsHash: hashDefinitions(definitions),
     };

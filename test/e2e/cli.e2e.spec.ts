@@ -41,6 +41,15 @@ describe('featurelake CLI', () => {
     expect(plan.stdout).toContain('+ feature_view airport_daily');
     expect(run('apply').stdout).toContain('Applied registry version 1 (project flights).');
     expect(run('plan').stdout).toContain('No changes');
+    // A feature more changes the view's shape: plan says it reads empty online until materialized.
+    const definitions = join(repo, 'flights.yaml');
+    const text = readFileSync(definitions, 'utf8');
+    writeFileSync(definitions, text.replace('      - { name: ground_stop, type: bool }', '      - { name: ground_stop, type: bool }\n      - { name: gusts, type: float64 }'));
+    try {
+      expect(run('plan').stdout).toContain('! feature_view airport_conditions: its keys or features change shape, so it reads empty online (NOT_FOUND) until it is materialized again');
+    } finally {
+      writeFileSync(definitions, text);
+    }
   });
 
   it('ingests CSV files and lists the datasets', () => {
