@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TempFiles } from '../common/temp-files';
-import { WorkBudget, withWorkControl } from '../common/work-control';
+import { withWorkControl } from '../common/work-control';
 import { FeatureCatalog } from '../core/catalog';
 import { EVENT_TIMESTAMP } from '../core/definitions';
 import { SelectionRequest } from '../core/feature-selection';
@@ -11,7 +11,7 @@ import { FieldStatus } from '../core/online-status';
 import { NO_TIMESTAMP } from '../core/online-response';
 import { formatTimestamp } from '../core/timestamp';
 import { toJsonValue, Value } from '../core/value-types';
-import { FeatureSource, HistoricalQuery, OfflineStore, QueryControl, ResultFile } from '../offline-store/offline-store';
+import { HistoricalQuery, OfflineStore, QueryControl, ResultFile } from '../offline-store/offline-store';
 import { CallContext } from '../queue/job-queue';
 import { ComputeCalls } from '../queue/compute-calls';
 import { RegistryService } from '../registry/registry.service';
@@ -31,8 +31,6 @@ interface RetrievedResult {
 
 const EXTENSIONS: Record<ResultFormat, string> = { json: '.json', jsonl: '.jsonl', csv: '.csv', parquet: '.parquet', arrow: '.arrow' };
 
-export type { HistoricalRequest };
-
 /** Same shape as the online response: column-major, entity columns first, rows in input order. */
 export interface HistoricalResponse {
   metadata: { feature_names: string[] };
@@ -45,8 +43,6 @@ export interface HistoricalResult {
   format: ResultFormat;
   columns: ResultFile['columns'];
 }
-
-export type { BuiltQuery };
 
 /**
  * Point-in-time correct training data from any entity source, in any result format, streamed:
@@ -69,7 +65,7 @@ export class HistoricalFeaturesService {
 
   /** Small in-memory answers for JSON entity columns (tests, checks); HTTP streams through `retrieve`. */
   async columns(request: SelectionRequest & { entities: Record<string, unknown>; createdBeforeEvent?: boolean }): Promise<HistoricalResponse> {
-    const { query } = await this.build({ ...request, source: { kind: 'columns', columns: request.entities } }, await this.registry.catalog());
+    const { query } = await this.queries.build({ ...request, source: { kind: 'columns', columns: request.entities } }, await this.registry.catalog());
     const result = await this.offline.historicalColumns(query);
     const rowTimes = result.eventTimestamps.map(formatTimestamp);
     const entity = (values: Value[], type: Parameters<typeof toJsonValue>[1]) => ({
@@ -134,14 +130,14 @@ export class HistoricalFeaturesService {
 
   /** The point-in-time join to a Parquet file, then encoded as a stream; the intermediate file is deleted when the stream closes. */
   private async encoded(request: HistoricalRequest, format: ResultFormat, signal?: AbortSignal): Promise<RetrievedResult> {
-    return withWorkControl(this.budget(signal), async (stop) => {
+    return withWorkControl(this.queries.budget(signal), async (stop) => {
       const catalog = await this.registry.catalog();
-      const built = await this.build(request, catalog);
+      const built = await this.queries.build(request, catalog);
       const query = built.query;
       const path = await this.temp.path('.parquet');
       try {
-        const result = await this.joinToFile(request, built, catalog, path, format === 'json', this.control(stop));
-        const stream = await this.encoder.encode(path, format, layoutOf(result, query), this.control(stop));
+        const result = await this.joinToFile(request, built, catalog, path, format === 'json', this.queries.control(stop));
+        const stream = await this.encoder.encode(path, format, layoutOf(result, query), this.queries.control(stop));
         return { stream, rows: result.rows, format, columns: result.columns.filter((c) => !c.name.startsWith('__ts_')) };
       } catch (error) {
         await this.temp.remove(path);
@@ -153,26 +149,14 @@ export class HistoricalFeaturesService {
   /** CLI: the result written to a local file (Parquet, CSV and JSON Lines by the engine directly). */
   async toFile(request: HistoricalRequest, format: ResultFormat, outputPath: string): Promise<number> {
     if (format === 'parquet' || format === 'csv' || format === 'jsonl') {
-      return withWorkControl(this.budget(), async (stop) => {
-        const { query } = await this.build(request, await this.registry.catalog());
-        return (await this.offline.historicalToFile(query, format === 'jsonl' ? 'json' : format, outputPath, this.control(stop))).rows;
+      return withWorkControl(this.queries.budget(), async (stop) => {
+        const { query } = await this.queries.build(request, await this.registry.catalog());
+        return (await this.offline.historicalToFile(query, format === 'jsonl' ? 'json' : format, outputPath, this.queries.control(stop))).rows;
       });
     }
     const result = await this.retrieve(request, format);
     await pipeline(result.stream, createWriteStream(outputPath));
     return result.rows;
-  }
-
-  budget(signal?: AbortSignal): WorkBudget {
-    return this.queries.budget(signal);
-  }
-
-  control(signal: AbortSignal): QueryControl {
-    return this.queries.control(signal);
-  }
-
-  build(request: HistoricalRequest, catalog: FeatureCatalog, features?: FeatureSource): Promise<BuiltQuery> {
-    return this.queries.build(request, catalog, features);
   }
 
   /**
@@ -181,7 +165,7 @@ export class HistoricalFeaturesService {
    */
   private async joinToFile(request: HistoricalRequest, built: BuiltQuery, catalog: FeatureCatalog, path: string, withMatchTimestamps: boolean, control: QueryControl): Promise<ResultFile> {
     const source = request.source;
-    const parts = source.kind === 'file' && !source.key ? 1 : await this.join.partsFor(request);
+    const parts = await this.join.partsFor(request);
     if (parts === 1) return this.offline.historicalToFile(built.query, 'parquet', path, { withMatchTimestamps, ...control });
     const pinned = source.kind === 'dataset' && built.entitySnapshot ? { ...source, snapshotId: built.entitySnapshot.snapshotId } : source;
     const plan: JoinPlan = { registryVersion: catalog.registry.version, name: 'retrieval', request: { ...request, source: pinned }, withMatchTimestamps };

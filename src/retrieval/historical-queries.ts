@@ -4,12 +4,11 @@ import { WorkBudget } from '../common/work-control';
 import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
 import { parseEntityRows } from '../core/entity-rows';
-import { resolveSelection } from '../core/feature-selection';
+import { resolveSelection, SelectionRequest } from '../core/feature-selection';
 import { DatasetService } from '../lake/dataset.service';
 import { DatasetSnapshot } from '../lake/dataset-manifest';
 import { FeatureSource, HistoricalQuery, QueryControl, SourceData, Spine } from '../offline-store/offline-store';
 import { RegistryStore } from '../registry/registry.store';
-import { SelectionRequest } from '../core/feature-selection';
 import { EntitySource } from './entity-source';
 
 export interface HistoricalRequest extends SelectionRequest {

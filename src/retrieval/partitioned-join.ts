@@ -10,7 +10,8 @@ import { HistoricalQueries, HistoricalRequest, PinnedSource } from './historical
 
 /**
  * A join as plain JSON, so that any worker can rebuild its query: the registry version, the
- * request with its entity rows in the lake (`source.key`) or in a pinned dataset snapshot, and
+ * request with its entity rows in the lake (`source.key`; `source.path` is the asking process's
+ * copy, for the parts it runs itself) or in a pinned dataset snapshot, and
  * where feature rows come from (pinned snapshots; absent: the views' offline rows).
  */
 export interface JoinPlan {
@@ -58,12 +59,13 @@ export class PartitionedJoin {
 
   /**
    * How many parts a join of these entity rows is worth splitting into here: one per connected
-   * worker, at most `queue.join_parts`, when the rows are in a file or a dataset (whose order
-   * every part sees alike); one otherwise.
+   * worker, at most `queue.join_parts`, when the rows are a dataset or a file in the lake (which
+   * every part reads alike, wherever it runs); one otherwise.
    */
   async partsFor(request: HistoricalRequest): Promise<number> {
-    const kind = request.source.kind;
-    return kind === 'file' || kind === 'dataset' ? this.calls.partsWorthRunning(this.config.queue.joinParts) : 1;
+    const source = request.source;
+    const shared = source.kind === 'dataset' || (source.kind === 'file' && source.key !== undefined);
+    return shared ? this.calls.partsWorthRunning(this.config.queue.joinParts) : 1;
   }
 
   /** The join of `plan` in `count` parts, merged into one Parquet file at `path`. */
@@ -83,7 +85,8 @@ export class PartitionedJoin {
   private async part({ plan, index, count }: PartInput, context: CallContext): Promise<PartOutput> {
     return withWorkControl(this.queries.budget(context.signal), async (stop) => {
       const source = plan.request.source;
-      const spineFile = source.kind === 'file' && source.key ? await this.scratch.fetch(source.key, `.${source.format}`) : null;
+      // A part taken back runs beside the asker, whose `path` holds the rows; elsewhere they come from the lake.
+      const spineFile = context.remote && source.kind === 'file' && source.key ? await this.scratch.fetch(source.key, `.${source.format}`) : null;
       const out = await this.temp.path('.parquet');
       try {
         const query = await this.query(plan, spineFile);

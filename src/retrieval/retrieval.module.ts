@@ -28,6 +28,6 @@ const ENCODER_DATABASE = Symbol('ENCODER_DATABASE');
     { provide: ResultEncoder, inject: [ENCODER_DATABASE, TempFiles], useFactory: (db: DuckDbDatabase, temp: TempFiles) => new DuckDbResultEncoder(db, temp) },
   ],
   controllers: [RetrievalController, TrainingSetsController],
-  exports: [HistoricalFeaturesService, TrainingSetsService],
+  exports: [HistoricalQueries, HistoricalFeaturesService, TrainingSetsService],
 })
 export class RetrievalModule {}

@@ -13,7 +13,7 @@ import { ObjectStore } from '../storage/object-store';
 import { FeatureSource, OfflineStore, QueryControl, SourceData } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
 import { ComputeCalls } from '../queue/compute-calls';
-import { HistoricalFeaturesService } from './historical-features.service';
+import { EntitySource } from './entity-source';
 import { HistoricalQueries, HistoricalRequest, PinnedSource } from './historical-queries';
 import { PartitionedJoin } from './partitioned-join';
 import { ResultEncoder, ResultFormat } from './result-encoder';
@@ -45,7 +45,6 @@ export class TrainingSetsService {
     private readonly registry: RegistryService,
     private readonly queries: HistoricalQueries,
     private readonly join: PartitionedJoin,
-    private readonly historical: HistoricalFeaturesService,
     private readonly offline: OfflineStore,
     private readonly datasets: DatasetService,
     private readonly store: ObjectStore,
@@ -54,8 +53,8 @@ export class TrainingSetsService {
     private readonly temp: TempFiles,
     private readonly calls: ComputeCalls,
   ) {
-    calls.register('training-set.save', (request: SaveRequest, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.build(request, this.historical.control(stop))));
-    calls.register('training-set.verify', (name: string, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.rebuild(name, this.historical.control(stop))));
+    calls.register('training-set.save', (request: SaveRequest, context) => withWorkControl(this.queries.budget(context.signal), (stop) => this.build(request, this.queries.control(stop))));
+    calls.register('training-set.verify', (name: string, context) => withWorkControl(this.queries.budget(context.signal), (stop) => this.rebuild(name, this.queries.control(stop))));
   }
 
   /** Builds and saves a training set, where compute runs, within the query budget; `signal` stops it (nothing is saved then). */
@@ -70,7 +69,7 @@ export class TrainingSetsService {
     const started = Date.now();
     const catalog = await this.registry.catalog();
     const { sources, features } = await this.snapshotSources(catalog, request);
-    const { query, entitySnapshot } = await this.historical.build(request, catalog, features);
+    const { query, entitySnapshot } = await this.queries.build(request, catalog, features);
     const entitiesPath = await this.temp.path('.parquet');
     const dataPath = await this.temp.path('.parquet');
     const keys = { entities: `${prefix}entities.parquet`, data: `${prefix}data.parquet` };
@@ -80,7 +79,7 @@ export class TrainingSetsService {
       await this.store.putFile(keys.entities, entitiesPath);
       const spineDone = Date.now();
       const entityRows = { name: request.name, key: keys.entities, path: entitiesPath };
-      const parts = await this.join.partsFor({ ...request, source: { kind: 'file', path: entitiesPath, key: keys.entities, format: 'parquet', name: SAVED_ROWS } });
+      const parts = await this.join.partsFor({ ...request, source: savedRows(entityRows) });
       const result = await this.compute(catalog, request, sources, features, entityRows, parts, dataPath, control);
       const joinDone = Date.now();
       await this.store.putFile(keys.data, dataPath);
@@ -170,11 +169,11 @@ export class TrainingSetsService {
     dataPath: string,
     control: QueryControl,
   ) {
+    const source = savedRows(entityRows);
     if (parts > 1) {
-      const source = { kind: 'file' as const, path: '', key: entityRows.key, format: 'parquet' as const, name: SAVED_ROWS };
       return this.join.toParquet({ registryVersion: catalog.registry.version, name: entityRows.name, request: { ...request, source }, snapshots: pinned, withMatchTimestamps: false }, parts, dataPath, control);
     }
-    const { query } = await this.historical.build({ ...request, source: { kind: 'file', path: entityRows.path, format: 'parquet', name: SAVED_ROWS } }, catalog, features);
+    const { query } = await this.queries.build({ ...request, source }, catalog, features);
     return this.offline.historicalToFile(query, 'parquet', dataPath, control);
   }
 
@@ -194,6 +193,11 @@ export class TrainingSetsService {
   private async find(name: string): Promise<TrainingSetMetadata | null> {
     return this.documents.get<TrainingSetMetadata>(`${trainingSetPrefix(name)}metadata.json`);
   }
+}
+
+/** A saved training set's entity rows as a join reads them: the local copy, and the lake object other workers read. */
+function savedRows(rows: { key: string; path: string }): EntitySource {
+  return { kind: 'file', path: rows.path, key: rows.key, format: 'parquet', name: SAVED_ROWS };
 }
 
 function describeSource(request: HistoricalRequest, entitySnapshot: { dataset: string; snapshotId: number } | null): Record<string, unknown> {

@@ -3,7 +3,7 @@ import { SkewCheckNotFoundError, WebhookNotAllowedError } from '../../common/err
 import { withWorkControl } from '../../common/work-control';
 import { AppConfig } from '../../config/app-config';
 import { QueryControl } from '../../offline-store/offline-store';
-import { HistoricalFeaturesService } from '../../retrieval/historical-features.service';
+import { HistoricalQueries } from '../../retrieval/historical-queries';
 import { TempFiles } from '../../common/temp-files';
 import { FeatureCatalog } from '../../core/catalog';
 import { evaluateFeature, summariseDistribution } from '../../core/skew/distribution';
@@ -30,7 +30,7 @@ import { SkewWebhook, webhookAllowed } from './skew-webhook';
 export class SkewChecksService {
   constructor(
     private readonly config: AppConfig,
-    private readonly historical: HistoricalFeaturesService,
+    private readonly queries: HistoricalQueries,
     private readonly registry: RegistryService,
     private readonly sides: SkewSides,
     private readonly consistencyCheck: ConsistencyCheck,
@@ -41,7 +41,7 @@ export class SkewChecksService {
     private readonly temp: TempFiles,
     private readonly calls: ComputeCalls,
   ) {
-    calls.register('skew-check.run', (spec: SkewSpec, context) => withWorkControl(this.historical.budget(context.signal), (stop) => this.check(spec, this.historical.control(stop))));
+    calls.register('skew-check.run', (spec: SkewSpec, context) => withWorkControl(this.queries.budget(context.signal), (stop) => this.check(spec, this.queries.control(stop))));
   }
 
   /**
