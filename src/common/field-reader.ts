@@ -23,10 +23,16 @@ export class YamlSource {
     private readonly lines: LineCounter,
   ) {}
 
+  /**
+   * The line of the field, or of the nearest mapping that holds it when the field is absent
+   * (`features: is required` points at the view that lacks it).
+   */
   lineOf(segments: Segment[]): number | undefined {
-    const node = segments.length ? this.doc.getIn(segments, true) : this.doc.contents;
-    if (!isNode(node) || !node.range) return undefined;
-    return this.lines.linePos(node.range[0]).line;
+    for (let depth = segments.length; depth >= 0; depth--) {
+      const node = depth > 0 ? this.doc.getIn(segments.slice(0, depth), true) : this.doc.contents;
+      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
+    }
+    return undefined;
   }
 }
 
@@ -45,7 +51,7 @@ export class FieldReader {
 
   static root(source: YamlSource, value: unknown, issues: FieldIssue[]): FieldReader | undefined {
     if (!isPlainObject(value)) {
-      issues.push({ file: source.file, path: '', message: 'must be a mapping of fields' });
+      issues.push({ file: source.file, path: '', message: 'must be a mapping of fields', line: source.lineOf([]) });
       return undefined;
     }
     return new FieldReader(source, [], value, issues);

@@ -11,7 +11,8 @@ export function parseYaml(file: string, text: string, issues: FieldIssue[]): { s
         file,
         path: '',
         message: `invalid YAML: ${error.message.split('\n')[0]}`,
-        line: error.linePos?.[0]?.line,
+        // error.pos is an offset into the text; the line counter turns it into the line the user sees.
+        line: lines.linePos(error.pos[0]).line,
       });
     }
     return undefined;

@@ -9,27 +9,33 @@ export interface JoinKeyDef {
   type: ValueType;
 }
 
-export interface EntityDef {
-  name: string;
-  joinKeys: JoinKeyDef[];
+/** What a definition says about itself (as Feast's objects do): shown, never interpreted. */
+export interface DefinitionMetadata {
   description?: string;
+  /** Free-form labels (`team: risk`), sorted by key. */
+  tags?: Record<string, string>;
+  /** Who to ask about it, usually an e-mail address. */
+  owner?: string;
 }
 
-export interface DatasetDef {
+export interface EntityDef extends DefinitionMetadata {
+  name: string;
+  joinKeys: JoinKeyDef[];
+}
+
+export interface DatasetDef extends DefinitionMetadata {
   name: string;
   /** Event time of each raw row; absent for static reference data (e.g. airport attributes). */
   timestampField?: string;
   createdTimestampField?: string;
-  description?: string;
 }
 
-export interface FeatureDef {
+export interface FeatureDef extends DefinitionMetadata {
   name: string;
   type: ValueType;
-  description?: string;
 }
 
-export interface FeatureViewDef {
+export interface FeatureViewDef extends DefinitionMetadata {
   name: string;
   entities: string[];
   source: string;
@@ -51,14 +57,12 @@ export interface FeatureViewDef {
    */
   lookbackSeconds?: number | null;
   drift?: DriftOverride;
-  description?: string;
 }
 
 /** `view` (all of its features) or `view:feature`. */
-export interface FeatureServiceDef {
+export interface FeatureServiceDef extends DefinitionMetadata {
   name: string;
   features: string[];
-  description?: string;
   /** Log this share (0…1) of the vectors served through the service, for skew checks. */
   logging?: { sampleRate: number };
 }
@@ -76,21 +80,19 @@ export interface DriftOverride {
  * A skew check the server runs on a schedule: `spec` is the same document `POST /skew-checks`
  * takes (core/skew/skew-spec parses both), kept as written so the registry shows it as declared.
  */
-export interface SkewCheckDef {
+export interface SkewCheckDef extends DefinitionMetadata {
   name: string;
   everySeconds: number;
   spec: Record<string, unknown>;
-  description?: string;
 }
 
 /**
  * Where `/push` sends rows: into `dataset` (offline, as a lake snapshot) and straight into the
  * online table of every feature view that reads that dataset without SQL (online).
  */
-export interface PushSourceDef {
+export interface PushSourceDef extends DefinitionMetadata {
   name: string;
   dataset: string;
-  description?: string;
 }
 
 export interface Definitions {

@@ -2,7 +2,7 @@ import { FieldIssue, FieldReader } from '../common/field-reader';
 import { ValidationFailedError } from '../common/errors';
 import { parseYaml } from '../common/yaml-file';
 import { parseSkewSpec } from '../core/skew/skew-spec';
-import { DatasetDef, DRIFT_METHODS, DriftMethod, DriftOverride, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef, SkewCheckDef } from '../core/definitions';
+import { DatasetDef, DefinitionMetadata, DRIFT_METHODS, DriftMethod, DriftOverride, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef, SkewCheckDef } from '../core/definitions';
 import { parseDurationSeconds } from '../core/duration';
 import { isIdentifier } from '../core/identifiers';
 import { isValueType, VALUE_TYPES, ValueType } from '../core/value-types';
@@ -45,6 +45,27 @@ function collect<T>(into: Located<T>[], def: T | undefined, at: FieldReader): vo
   if (def) into.push({ def, at });
 }
 
+/** What every definition may carry, as Feast's objects do: shown by `describe`, never interpreted. */
+const METADATA_FIELDS = ['description', 'tags', 'owner'] as const;
+
+function readMetadata(at: FieldReader): DefinitionMetadata {
+  const metadata: DefinitionMetadata = {};
+  const description = at.string('description');
+  if (description !== undefined) metadata.description = description;
+  const owner = at.string('owner');
+  if (owner !== undefined) metadata.owner = owner;
+  const tags = at.object('tags');
+  if (tags) {
+    const entries = Object.entries(tags.value).filter(([key, value]) => {
+      if (typeof value === 'string') return true;
+      tags.issue(`must be a string (quote it: ${key}: "${String(value)}"), got ${JSON.stringify(value)}`, key);
+      return false;
+    });
+    metadata.tags = Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
+  }
+  return metadata;
+}
+
 function readName(at: FieldReader): string | undefined {
   const name = at.string('name', true);
   if (name !== undefined && !isIdentifier(name)) {
@@ -64,11 +85,11 @@ function readType(at: FieldReader, field: string): ValueType | undefined {
 }
 
 function readEntity(at: FieldReader): EntityDef | undefined {
-  at.rejectUnknown(['name', 'join_keys', 'value_type', 'description']);
+  at.rejectUnknown(['name', 'join_keys', 'value_type', ...METADATA_FIELDS]);
   const name = readName(at);
   const joinKeys = readJoinKeys(at);
   if (!name || !joinKeys) return undefined;
-  return { name, joinKeys, description: at.string('description') };
+  return { name, joinKeys, ...readMetadata(at) };
 }
 
 /** `join_keys: [a, b]` with one `value_type`, or `join_keys: [{name: a, type: string}, …]`. */
@@ -95,38 +116,43 @@ function readJoinKeys(at: FieldReader): JoinKeyDef[] | undefined {
 }
 
 function readDataset(at: FieldReader): DatasetDef | undefined {
-  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', 'description']);
+  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', ...METADATA_FIELDS]);
   const name = readName(at);
   if (!name) return undefined;
   return {
     name,
     timestampField: at.string('timestamp_field'),
     createdTimestampField: at.string('created_timestamp_field'),
-    description: at.string('description'),
+    ...readMetadata(at),
   };
 }
 
+/**
+ * A view with a name is kept even when other fields are wrong (their problem is already
+ * recorded, and any problem blocks apply), so that services and checks referring to it do not
+ * report it unknown: one bad `ttl` is one problem, not a cascade.
+ */
 function readFeatureView(at: FieldReader): FeatureViewDef | undefined {
-  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'lookback', 'drift', 'description']);
+  at.rejectUnknown(['name', 'entities', 'source', 'ttl', 'sql', 'features', 'online', 'incremental', 'lookback', 'drift', ...METADATA_FIELDS]);
   const name = readName(at);
   const entities = at.stringList('entities', true);
   if (entities?.length === 0) at.issue('must name at least one entity', 'entities');
   const source = at.string('source', true);
   const ttlSeconds = readTtl(at);
   const features = readFeatures(at);
-  if (!name || !entities?.length || !source || ttlSeconds === undefined || !features) return undefined;
+  if (!name) return undefined;
   return {
     name,
-    entities,
-    source,
-    ttlSeconds,
+    entities: entities ?? [],
+    source: source ?? '',
+    ttlSeconds: ttlSeconds ?? null,
     sql: at.string('sql'),
     features,
     online: at.boolean('online', true),
     incremental: readIncremental(at),
     ...readLookback(at),
     drift: readDrift(at),
-    description: at.string('description'),
+    ...readMetadata(at),
   };
 }
 
@@ -176,23 +202,23 @@ function readTtl(at: FieldReader): number | null | undefined {
   return seconds === 0 ? null : seconds;
 }
 
-function readFeatures(at: FieldReader): FeatureDef[] | undefined {
+function readFeatures(at: FieldReader): FeatureDef[] {
   const items = at.objectList('features');
   if (!at.has('features') || items.length === 0) {
     at.issue(at.has('features') ? 'must list at least one feature' : 'is required', 'features');
-    return undefined;
+    return [];
   }
-  const features = items.map((item) => {
-    item.rejectUnknown(['name', 'type', 'description']);
+  return items.flatMap((item) => {
+    item.rejectUnknown(['name', 'type', ...METADATA_FIELDS]);
     const name = readName(item);
-    const type = readType(item, 'type');
-    return name && type ? { name, type, description: item.string('description') } : undefined;
+    // A feature with a bad type keeps its name (its problem is recorded) so references to it resolve.
+    const type = readType(item, 'type') ?? 'string';
+    return name ? [{ name, type, ...readMetadata(item) }] : [];
   });
-  return features.every(Boolean) ? (features as FeatureDef[]) : undefined;
 }
 
 function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
-  at.rejectUnknown(['name', 'features', 'description', 'logging']);
+  at.rejectUnknown(['name', 'features', 'logging', ...METADATA_FIELDS]);
   const name = readName(at);
   const features = at.stringList('features', true);
   if (features?.length === 0) at.issue('must list at least one feature or feature view', 'features');
@@ -201,13 +227,13 @@ function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
   const rate = logging?.value.sample_rate;
   if (logging && (typeof rate !== 'number' || rate < 0 || rate > 1)) logging.issue('must be a number from 0 to 1', 'sample_rate');
   if (!name || !features?.length) return undefined;
-  return { name, features, description: at.string('description'), logging: typeof rate === 'number' ? { sampleRate: rate } : undefined };
+  return { name, features, ...readMetadata(at), logging: typeof rate === 'number' ? { sampleRate: rate } : undefined };
 }
 
 function readSkewCheck(at: FieldReader): SkewCheckDef | undefined {
   const name = readName(at);
   const everySeconds = durationField(at, 'every', true);
-  const { name: _name, every: _every, description, ...spec } = at.value;
+  const { name: _name, every: _every, description: _description, tags: _tags, owner: _owner, ...spec } = at.value;
   try {
     parseSkewSpec(spec);
   } catch (error) {
@@ -216,7 +242,7 @@ function readSkewCheck(at: FieldReader): SkewCheckDef | undefined {
     at.issue(error.message.replace(/^[^:]*: /, ''), field?.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter(Boolean)).map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
   }
   if (!name || everySeconds === undefined) return undefined;
-  return { name, everySeconds, spec, description: typeof description === 'string' ? description : undefined };
+  return { name, everySeconds, spec, ...readMetadata(at) };
 }
 
 function durationField(at: FieldReader, field: string, required: boolean): number | undefined {
@@ -234,9 +260,9 @@ function durationField(at: FieldReader, field: string, required: boolean): numbe
 }
 
 function readPushSource(at: FieldReader): PushSourceDef | undefined {
-  at.rejectUnknown(['name', 'dataset', 'description']);
+  at.rejectUnknown(['name', 'dataset', ...METADATA_FIELDS]);
   const name = readName(at);
   const dataset = at.string('dataset', true);
   if (!name || !dataset) return undefined;
-  return { name, dataset, description: at.string('description') };
+  return { name, dataset, ...readMetadata(at) };
 }

@@ -72,7 +72,9 @@ function checkView(view: Located<FeatureViewDef>, entities: Located<EntityDef>[]
   const duplicateKey = keys.find((k, i) => keys.indexOf(k) !== i);
   if (duplicateKey) at.issue(`two entities share join key ${duplicateKey}`, 'entities');
   const dataset = datasets.find((d) => d.name === def.source);
-  if (!dataset) at.issue(`unknown dataset ${JSON.stringify(def.source)}`, 'source');
+  if (!dataset) {
+    if (def.source) at.issue(`unknown dataset ${JSON.stringify(def.source)}`, 'source'); // else: already reported as required
+  }
   else if (!def.sql && !dataset.timestampField) {
     at.issue(`dataset ${dataset.name} has no timestamp_field, so this view needs sql that returns ${EVENT_TIMESTAMP}`, 'source');
   }

@@ -70,6 +70,33 @@ describe('feature repo definitions', () => {
     expect(issues.join('\n')).toMatch(message);
   });
 
+  it.each([
+    ['a YAML syntax error', 'entities:\n  - name: airport\n    join_keys: [airport\n'],
+    ['a missing features list', BASE.replace('    features:\n      - { name: avg_delay, type: float64 }\n', '')],
+    ['a missing join_keys', BASE.replace('    join_keys: [airport]\n', '')],
+    ['an empty join_keys', BASE.replace('join_keys: [airport]', 'join_keys: []')],
+    ['a missing entity name', BASE.replace('  - name: airport\n', '  - join_keys_: 1\n')],
+    ['a section that is not a list', BASE + 'feature_services: 3\n'],
+    ['a file that is not a mapping', '- just\n- a list\n'],
+  ])('gives every problem a line: %s', (_case, text) => {
+    const { issues } = check({ 'flights.yaml': text });
+    expect(issues.length).toBeGreaterThan(0);
+    for (const issue of issues) expect(issue).toMatch(/\(line \d+\)$/);
+  });
+
+  it('reports one bad ttl once: what refers to the view still finds it', () => {
+    const services = 'feature_services:\n  - name: s\n    features: [airport_daily, airport_daily:avg_delay]\n';
+    const skew = 'skew_checks:\n  - name: c\n    every: 1h\n    reference: { feature_view: { name: airport_daily } }\n    current: { feature_view: { name: airport_daily } }\n';
+    const { issues } = check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2x') + services + skew });
+    expect(issues).toEqual([expect.stringMatching(/^a\.yaml: feature_views\[0\]\.ttl: invalid duration "2x"/)]);
+  });
+
+  it('reports a bad feature type once: services naming that feature still find it', () => {
+    const services = 'feature_services:\n  - name: s\n    features: [airport_daily:avg_delay]\n';
+    const { issues } = check({ 'a.yaml': BASE.replace('type: float64', 'type: decimal') + services });
+    expect(issues).toEqual([expect.stringMatching(/features\[0\]\.type: unknown type "decimal"/)]);
+  });
+
   it('refuses a name defined twice, naming where the first one is', () => {
     const { issues } = check({ 'a.yaml': BASE, 'b.yaml': 'entities:\n  - name: airport\n    join_keys: [airport]\n    value_type: string\n' });
     expect(issues).toEqual(['b.yaml: entities[0].name: entity airport is already defined at a.yaml: entities[0] (line 2)']);
@@ -110,6 +137,29 @@ describe('feature repo definitions', () => {
     expect(issues('skew_checks:\n  - name: c\n    current: { serving_logs: { feature_service: s } }\n')).toMatch(/skew_checks\[0\]\.every: is required/);
     expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    drift: { method: guess }') }).issues.join('\n')).toMatch(/feature_views\[0\]\.drift\.method: must be one of ks, wasserstein/);
     expect(check({ 'a.yaml': BASE + services.replace('0.25', '2') }).issues.join('\n')).toMatch(/feature_services\[0\]\.logging\.sample_rate: must be a number from 0 to 1/);
+  });
+
+  it('reports a missing source once', () => {
+    expect(check({ 'a.yaml': BASE.replace('    source: flights\n', '') }).issues).toEqual([expect.stringMatching(/feature_views\[0\]\.source: is required \(line 10\)$/)]);
+  });
+
+  it('keeps description, tags and owner on every definition, and refuses a tag that is not text', () => {
+    const meta = '\n    description: d\n    owner: risk@example.com\n    tags: { team: risk, tier: "1" }';
+    const text = BASE.replace('value_type: string', `value_type: string${meta}`)
+      .replace('timestamp_field: date', `timestamp_field: date${meta}`)
+      .replace('ttl: 2d', `ttl: 2d${meta}`)
+      .replace('{ name: avg_delay, type: float64 }', '{ name: avg_delay, type: float64, description: minutes, tags: { unit: min } }') +
+      `feature_services:\n  - name: s\n    features: [airport_daily]${meta}\npush_sources:\n  - name: p\n    dataset: flights${meta}\n`;
+    const { issues, definitions } = check({ 'a.yaml': text });
+    expect(issues).toEqual([]);
+    const expected = { description: 'd', owner: 'risk@example.com', tags: { team: 'risk', tier: '1' } };
+    for (const def of [definitions.entities[0], definitions.datasets[0], definitions.featureViews[0], definitions.featureServices[0], definitions.pushSources[0]]) {
+      expect(def).toMatchObject(expected);
+    }
+    expect(definitions.featureViews[0].features[0]).toEqual({ name: 'avg_delay', type: 'float64', description: 'minutes', tags: { unit: 'min' } });
+    expect(check({ 'a.yaml': BASE.replace('ttl: 2d', 'ttl: 2d\n    tags: { tier: 1 }') }).issues).toEqual([
+      expect.stringMatching(/feature_views\[0\]\.tags\.tier: must be a string \(quote it: tier: "1"\), got 1 \(line 14\)/),
+    ]);
   });
 
   it('accepts join keys with a type each', () => {

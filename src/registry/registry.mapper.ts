@@ -1,4 +1,4 @@
-import { RegistryVersion } from '../core/definitions';
+import { DefinitionMetadata, RegistryVersion } from '../core/definitions';
 import { formatDuration } from '../core/duration';
 
 /** The applied definitions in the feature repo's own (snake_case) vocabulary. */
@@ -8,12 +8,12 @@ export function toRegistryBody(r: RegistryVersion) {
     version: r.version,
     applied_at: r.appliedAt,
     definitions_hash: r.definitionsHash,
-    entities: r.entities.map((e) => ({ name: e.name, join_keys: e.joinKeys, description: e.description })),
+    entities: r.entities.map((e) => ({ name: e.name, join_keys: e.joinKeys, ...metadata(e) })),
     datasets: r.datasets.map((d) => ({
       name: d.name,
       timestamp_field: d.timestampField,
       created_timestamp_field: d.createdTimestampField,
-      description: d.description,
+      ...metadata(d),
     })),
     feature_views: r.featureViews.map((v) => ({
       name: v.name,
@@ -25,16 +25,21 @@ export function toRegistryBody(r: RegistryVersion) {
       features: v.features,
       online: v.online,
       incremental: v.incremental,
+      lookback: v.lookbackSeconds ? formatDuration(v.lookbackSeconds) : undefined,
       drift: v.drift,
-      description: v.description,
+      ...metadata(v),
     })),
     feature_services: r.featureServices.map((s) => ({
       name: s.name,
       features: s.features,
       logging: s.logging && { sample_rate: s.logging.sampleRate },
-      description: s.description,
+      ...metadata(s),
     })),
     push_sources: r.pushSources ?? [],
-    skew_checks: (r.skewChecks ?? []).map((c) => ({ name: c.name, every: formatDuration(c.everySeconds), ...c.spec, description: c.description })),
+    skew_checks: (r.skewChecks ?? []).map((c) => ({ name: c.name, every: formatDuration(c.everySeconds), ...c.spec, ...metadata(c) })),
   };
+}
+
+function metadata(def: DefinitionMetadata): DefinitionMetadata {
+  return { description: def.description, tags: def.tags, owner: def.owner };
 }
