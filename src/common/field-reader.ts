@@ -1,4 +1,4 @@
-import { Document, isNode, LineCounter } from 'yaml';
+import { Document, isNode, isScalar, LineCounter, Scalar } from 'yaml';
 
 /** One problem found in a YAML file, located by file, field path and (when known) line. */
 export interface FieldIssue {
@@ -33,6 +33,18 @@ export class YamlSource {
       if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
     }
     return undefined;
+  }
+
+  /**
+   * The file line of line `textLine` (1-based) inside a text field: a block scalar (`sql: |`)
+   * starts on the line after its key, any other scalar on the key's own line.
+   */
+  lineInText(segments: Segment[], textLine: number): number | undefined {
+    const node = this.doc.getIn(segments, true);
+    const start = this.lineOf(segments);
+    if (start === undefined) return undefined;
+    const block = isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
+    return start + (block ? 1 : 0) + textLine - 1;
   }
 }
 
@@ -74,6 +86,12 @@ export class FieldReader {
       message,
       line: this.source.lineOf(segments),
     });
+  }
+
+  /** Records a problem at line `textLine` of the text in `field` (a line of a view's SQL). */
+  issueInText(message: string, field: Segment, textLine: number): void {
+    const segments = [...this.segments, field];
+    this.issues.push({ file: this.source.file, path: formatPath(segments), message, line: this.source.lineInText(segments, textLine) });
   }
 
   rejectUnknown(allowed: readonly string[]): void {

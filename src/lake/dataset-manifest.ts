@@ -1,3 +1,6 @@
+import { ManifestLog } from '../storage/manifest-log';
+import { ObjectStore } from '../storage/object-store';
+
 /** A column of a dataset as DuckDB types it (`TIMESTAMP`, `BIGINT`, `VARCHAR`, …). */
 export interface ColumnSchema {
   name: string;
@@ -35,6 +38,11 @@ export interface DatasetSnapshot {
   rowCount: number;
   timeRange: { min: string; max: string } | null;
   added: { files: number; rows: number };
+}
+
+/** Where a dataset's snapshots are committed in the lake (one log per dataset). */
+export function datasetSnapshotLog(store: ObjectStore, name: string): ManifestLog<DatasetSnapshot> {
+  return new ManifestLog<DatasetSnapshot>(store, `datasets/${name}/snapshots/`);
 }
 
 export type FileFormat = 'parquet' | 'csv' | 'jsonl';

@@ -7,7 +7,7 @@ import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, DataFile, DatasetSnapshot, FileFormat, IngestInput } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, FileFormat, IngestInput } from './dataset-manifest';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
 import { ObjectStore } from '../storage/object-store';
@@ -215,7 +215,7 @@ export class DatasetService {
   /** Every read and write goes through here: a name that is not an identifier names no dataset. */
   private log(name: string): ManifestLog<DatasetSnapshot> {
     if (!isIdentifier(name)) throw new DatasetNotFoundError(`dataset ${JSON.stringify(name)} does not exist`, { dataset: name });
-    return new ManifestLog<DatasetSnapshot>(this.store, `datasets/${name}/snapshots/`);
+    return datasetSnapshotLog(this.store, name);
   }
 
   private async declared(name: string): Promise<DatasetDef> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Definitions, FeatureViewDef, joinKeysOf } from '../core/definitions';
+import type { UnboundView } from './definitions-binding';
 
 export type ObjectKind = 'entity' | 'dataset' | 'feature_view' | 'feature_service' | 'push_source' | 'skew_check';
 
@@ -19,6 +20,8 @@ export interface Plan {
   definitionsHash: string;
   /** Online views whose keys or features change shape: their online table reads empty until they are materialized again. */
   emptiedOnline?: string[];
+  /** Views not checked against data, their dataset having none yet (their first materialization checks them). */
+  unbound?: UnboundView[];
 }
 
 const KINDS: [ObjectKind, keyof Omit<Definitions, 'project'>][] = [
@@ -78,13 +81,16 @@ function changedFields(before: Record<string, unknown>, after: Record<string, un
 
 /** Lines like `+ feature_view airport_daily` / `~ feature_view airport_daily (ttlSeconds)`. */
 export function formatPlan(plan: Plan): string[] {
-  if (plan.changes.length === 0) return ['No changes: the registry already matches the feature repo.'];
+  const unbound = (plan.unbound ?? []).map(
+    (u) => `? feature_view ${u.view}: not checked against data: dataset ${u.dataset} has none yet (its first materialization checks it)`,
+  );
+  if (plan.changes.length === 0) return ['No changes: the registry already matches the feature repo.', ...unbound];
   const symbol = { create: '+', update: '~', delete: '-' } as const;
   const lines = plan.changes.map((c) => `${symbol[c.action]} ${c.kind} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`);
   for (const name of plan.emptiedOnline ?? []) {
     lines.push(`! feature_view ${name}: its keys or features change shape, so it reads empty online (NOT_FOUND) until it is materialized again`);
   }
-  return lines;
+  return [...lines, ...unbound];
 }
 
 function canonicalJson(value: unknown): string {

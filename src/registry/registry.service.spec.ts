@@ -1,6 +1,7 @@
 import { InMemoryObjectStore } from '../../test/support/fakes';
 import { AppConfig } from '../config/app-config';
 import { FeatureRepoReader, RepoFile } from './feature-repo.reader';
+import { DefinitionsBinding } from './definitions-binding';
 import { RegistryService } from './registry.service';
 import { LakeRegistryStore } from './registry.store';
 
@@ -23,7 +24,9 @@ describe('RegistryService (in-memory lake)', () => {
     files = [{ name: 'repo/a.yaml', text: VIEW }];
     const reader = { read: async () => files } as unknown as FeatureRepoReader;
     const config = AppConfig.of({ project: 'p', registryRefreshSeconds: 60 } as AppConfig);
-    service = new RegistryService(config, new LakeRegistryStore(new InMemoryObjectStore()), reader);
+    // No dataset has data here: every view is left for its first materialization to check.
+    const binding = new DefinitionsBinding(async () => null, {} as never);
+    service = new RegistryService(config, new LakeRegistryStore(new InMemoryObjectStore()), reader, binding);
   });
 
   it('has nothing to serve before the first apply', async () => {
@@ -37,6 +40,7 @@ describe('RegistryService (in-memory lake)', () => {
     files = [{ name: 'repo/a.yaml', text: VIEW.replace('ttl: 1d', 'ttl: 2d') }];
     const plan = await service.plan();
     expect(plan.changes).toEqual([{ kind: 'feature_view', name: 'daily', action: 'update', fields: ['ttlSeconds'] }]);
+    expect(plan.unbound).toEqual([{ view: 'daily', dataset: 'flights' }]);
     const changed = await service.apply();
     expect(changed).toMatchObject({ applied: true, version: { version: 2 } });
     expect((await service.catalog()).view('daily').def.ttlSeconds).toBe(172800);

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { FeatureCatalog } from '../core/catalog';
 import { RegistryVersion } from '../core/definitions';
 import { parseDefinitionsFile } from './definitions-parser';
+import { DefinitionsBinding } from './definitions-binding';
 import { assembleDefinitions } from './definitions-validator';
 import { FeatureRepoReader } from './feature-repo.reader';
 import { diffDefinitions, hashDefinitions, Plan, viewsEmptiedOnline } from './plan';
@@ -31,12 +32,15 @@ export class RegistryService {
     private readonly config: AppConfig,
     private readonly store: RegistryStore,
     private readonly repo: FeatureRepoReader,
+    private readonly binding: DefinitionsBinding,
   ) {}
 
   async plan(): Promise<Plan> {
     const issues: FieldIssue[] = [];
     const files = (await this.repo.read()).map((f) => parseDefinitionsFile(f.name, f.text, issues));
     const definitions = assembleDefinitions(this.config.project, files);
+    // Binding against the data needs sound definitions; it then adds its own problems.
+    const unbound = issues.length === 0 ? await this.binding.check(definitions, files) : [];
     if (issues.length > 0) {
       throw new RepoInvalidError(`the feature repo has ${issues.length} problem(s):\n${issues.map(formatIssue).join('\n')}`, {
         issues,
@@ -47,6 +51,7 @@ export class RegistryService {
       baseVersion: latest?.version ?? null,
       changes: diffDefinitions(latest, definitions),
       emptiedOnline: viewsEmptiedOnline(latest, definitions),
+      unbound,
       definitions,
       definitionsHash: hashDefinitions(definitions),
     };

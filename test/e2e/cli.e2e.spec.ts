@@ -59,6 +59,25 @@ describe('featurelake CLI', () => {
     expect(run('datasets').stdout).toMatch(/flights\s+1\s+3\s+1\s+2001-01-01T08:00:00Z … 2001-01-02T09:00:00Z/);
   });
 
+  it('binds every view against its data before applying: SQL that fails is refused with its file and line, and nothing is applied', () => {
+    const plan = run('plan');
+    expect(plan.stdout).toContain('No changes');
+    expect(plan.stdout).toContain('? feature_view airport_conditions: not checked against data: dataset airport_conditions has none yet');
+    const definitions = join(repo, 'flights.yaml');
+    const text = readFileSync(definitions, 'utf8');
+    const line = text.split('\n').findIndex((l) => l.includes('avg(delay)::DOUBLE AS avg_delay')) + 1;
+    writeFileSync(definitions, text.replace('avg(delay)::DOUBLE AS avg_delay', 'avg(delya)::DOUBLE AS avg_delay').replace('timestamp_field: observed_at', 'timestamp_field: observed'));
+    try {
+      const apply = run('apply');
+      expect(apply.status).toBe(1);
+      expect(apply.stderr).toContain('error [FEATURE_REPO_INVALID]: the feature repo has 1 problem(s):');
+      expect(apply.stderr).toMatch(new RegExp(`flights\\.yaml: feature_views\\[0\\]\\.sql: does not bind: Binder Error: Referenced column "delya" not found.*\\(line ${line}\\)`));
+    } finally {
+      writeFileSync(definitions, text);
+    }
+    expect(run('plan').stdout).toMatch(/Registry version: 1\nNo changes/);
+  });
+
   it('materializes, then serves online features and a point-in-time training set', async () => {
     // airport_info is static: its rows are stamped 2000-01-01, so the window starts there.
     const materialize = run('materialize', '2000-01-01', '2001-01-05', '--views', 'airport_daily,airport_info');
