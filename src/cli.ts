@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { definitionCommands } from './cli/commands/definitions.commands';
 import { featureCommands } from './cli/commands/features.commands';
+import { initCommand } from './cli/commands/init.command';
+import { teardownCommand } from './cli/commands/teardown.command';
 import { keysCommands } from './cli/commands/keys.commands';
 import { lakeCommands } from './cli/commands/lake.commands';
 import { materializeCommands } from './cli/commands/materialize.commands';
@@ -25,9 +28,12 @@ export function buildProgram(): Command {
     .description('print the version of featurelake, Node and DuckDB')
     .action(() => console.log(versionLine()));
   const globals = () => program.opts<GlobalOptions>();
+  initCommand(program);
   registryCommands(program, globals);
+  definitionCommands(program, globals);
   lakeCommands(program, globals);
   materializeCommands(program, globals);
+  teardownCommand(program, globals);
   featureCommands(program, globals);
   trainingSetCommands(program, globals);
   skewCommands(program, globals);

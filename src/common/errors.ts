@@ -132,6 +132,20 @@ export class MaterializationInProgressError extends DomainError {
   readonly code = 'MATERIALIZATION_IN_PROGRESS';
   readonly status = 409;
 }
+export class EntityNotFoundError extends DomainError {
+  readonly code = 'ENTITY_NOT_FOUND';
+  readonly status = 404;
+}
+/** A file or folder the command would create exists already (`init` into a repo). */
+export class FileExistsError extends DomainError {
+  readonly code = 'FILE_EXISTS';
+  readonly status = 409;
+}
+/** A destructive command run without its confirmation flag (`teardown` without `--yes`). */
+export class ConfirmationRequiredError extends DomainError {
+  readonly code = 'CONFIRMATION_REQUIRED';
+  readonly status = 400;
+}
 export class FeatureViewNotMaterializedError extends DomainError {
   readonly code = 'FEATURE_VIEW_NOT_MATERIALIZED';
   readonly status = 409;

@@ -15,6 +15,7 @@ import { MaterializationController } from './materialization.controller';
 import { MaterializationService } from './materialization.service';
 import { MaterializationTasks } from './materialization-tasks';
 import { OnlineRecovery } from './online-recovery';
+import { Teardown } from './teardown';
 
 /** Materialization jobs: submitted here, queued on the configured JobQueue (QueueModule, global), their tasks run by MaterializationTasks where this process is a worker. */
 @Module({
@@ -26,9 +27,10 @@ import { OnlineRecovery } from './online-recovery';
     OnlineRecovery,
     RunningJobs,
     JobMetrics,
+    Teardown,
     { provide: JobStore, inject: [DocumentStore, RunningJobs], useFactory: (documents: DocumentStore, running: RunningJobs) => new LakeJobStore(documents, (id) => running.has(id)) },
   ],
   controllers: [MaterializationController, JobsController],
-  exports: [MaterializationJobs, OnlineRecovery],
+  exports: [MaterializationJobs, OnlineRecovery, Teardown],
 })
 export class MaterializationModule {}

@@ -47,6 +47,10 @@ export class LakeOfflineStore extends LakeReads {
     super(db, store, outputs);
   }
 
+  dropAll(): Promise<{ views: number; objects: number }> {
+    return this.outputs.dropAll();
+  }
+
   async viewState(view: ResolvedView): Promise<ViewState> {
     const manifest = await this.outputs.latest(view);
     if (!manifest) return { buckets: this.outputs.defaultBuckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null };

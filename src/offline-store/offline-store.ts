@@ -222,4 +222,11 @@ export abstract class OfflineStore {
    * row count. Throws FEATURE_VIEW_NOT_MATERIALIZED like the join.
    */
   abstract viewRowsToFile(view: ResolvedView, window: { start?: Micros; end?: Micros }, path: string, control?: QueryControl): Promise<number>;
+
+  /**
+   * Removes every view's offline rows and incremental state (every shape, every bucket) for
+   * `teardown`; the next materialization of a view starts from nothing. Answers how many lake
+   * objects it removed, and how many views had any.
+   */
+  abstract dropAll(): Promise<{ views: number; objects: number }>;
 }

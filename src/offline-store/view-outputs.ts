@@ -12,6 +12,10 @@ import { MergeInput } from './view-sql';
  * A shape is addressed by its fingerprint, so a changed view starts empty and never reads rows
  * written for the old shape.
  */
+const VIEWS = 'views/';
+/** S3's DeleteObjects takes at most 1,000 keys. */
+const DELETE_BATCH = 1000;
+
 export class ViewOutputs {
   constructor(
     private readonly store: ObjectStore,
@@ -73,7 +77,22 @@ export class ViewOutputs {
     return Promise.all(keys.map((k) => this.store.localPath(k)));
   }
 
+  /**
+   * Deletes everything under `views/`: manifests first, so that a reader (or a teardown killed
+   * half-way) never meets a manifest whose files are gone; what is left is unreferenced files
+   * that a teardown run again removes.
+   */
+  async dropAll(): Promise<{ views: number; objects: number }> {
+    const keys = await this.store.list(VIEWS);
+    const manifests = keys.filter((k) => k.includes('/manifests/'));
+    const rest = keys.filter((k) => !k.includes('/manifests/'));
+    for (const batch of [manifests, rest]) {
+      for (let i = 0; i < batch.length; i += DELETE_BATCH) await this.store.delete(batch.slice(i, i + DELETE_BATCH));
+    }
+    return { views: new Set(keys.map((k) => k.split('/')[1])).size, objects: keys.length };
+  }
+
   private prefix(view: ResolvedView): string {
-    return `views/${view.def.name}/${view.fingerprint}/`;
+    return `${VIEWS}${view.def.name}/${view.fingerprint}/`;
   }
 }

@@ -2,7 +2,7 @@ import { DuckDBConnection, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { ResolvedView } from '../core/catalog';
 import { decodeRecord, encodeRecord, expiresAtMs, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
-import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from './online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, projectKeyPrefixes, recordKey } from './online-store';
 
 const TABLE = 'online_records';
 const PRUNE_INTERVAL_MS = 60_000;
@@ -76,6 +76,14 @@ export class EmbeddedOnlineStore extends OnlineStore {
     await this.session((c) =>
       c.run(`INSERT INTO ${TABLE} VALUES ($1, $2, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at_ms = 0`, [epochKey(project, view), String(epoch)]),
     );
+  }
+
+  async deleteProject(project: string): Promise<number> {
+    return this.session(async (c) => {
+      // starts_with, not LIKE: `_` in a project name is a LIKE wildcard.
+      const result = await c.run(`DELETE FROM ${TABLE} WHERE starts_with(key, $1) OR starts_with(key, $2)`, projectKeyPrefixes(project));
+      return result.rowsChanged;
+    });
   }
 
   async ping(): Promise<void> {

@@ -32,6 +32,13 @@ export abstract class OnlineStore {
 
   abstract writeEpoch(project: string, view: ResolvedView, epoch: number): Promise<void>;
 
+  /**
+   * Removes every record and epoch marker of the project (every view, every shape), and
+   * nothing of another project; answers how many keys it removed. For `teardown`: the views
+   * then read NOT_FOUND until materialized again.
+   */
+  abstract deleteProject(project: string): Promise<number>;
+
   /** Whether the store answers, for /health. */
   abstract ping(): Promise<void>;
 
@@ -42,6 +49,11 @@ export abstract class OnlineStore {
 /** Storage key of a view shape's epoch marker; `~` cannot start a project name, so it never meets a record key. */
 export function epochKey(project: string, view: ResolvedView): string {
   return `~epoch:${project}:${view.def.name}:${view.fingerprint}`;
+}
+
+/** Every key of a project starts with one of these (record keys, then epoch markers). */
+export function projectKeyPrefixes(project: string): [string, string] {
+  return [`${project}:`, `~epoch:${project}:`];
 }
 
 /** Storage key of one entity's record of one view shape: `<project>:<view>:<fingerprint>:<entity key>`. */

@@ -30,6 +30,11 @@ export class ParentOnlineStore extends OnlineStore {
     return this.channel.request('online', 'writeEpoch', project, view, epoch);
   }
 
+  /** Teardown is no worker's task: it runs in the process that holds the store. */
+  async deleteProject(): Promise<number> {
+    throw new Error('a forked worker does not tear down the online store; run featurelake teardown');
+  }
+
   ping(): Promise<void> {
     return this.channel.request('online', 'ping');
   }

@@ -2,7 +2,7 @@ import Redis, { Cluster } from 'ioredis';
 import { OnlineStoreUnavailableError } from '../common/errors';
 import { ResolvedView } from '../core/catalog';
 import { decodeRecord, encodeRecord, expiresAtMs, ORDER_PREFIX_LENGTH, OnlineRecord } from '../core/online-record';
-import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from './online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, projectKeyPrefixes, recordKey } from './online-store';
 
 const KEY_PREFIX = 'fl:';
 
@@ -137,6 +137,31 @@ export class RedisOnlineStore extends OnlineStore {
 
   async writeEpoch(project: string, view: ResolvedView, epoch: number): Promise<void> {
     await this.call('write', () => this.redis.set(KEY_PREFIX + epochKey(project, view), String(epoch)));
+  }
+
+  /**
+   * SCANs each node (each master of a cluster) for the project's keys and UNLINKs them a batch
+   * at a time, so a large project never blocks Redis; each command has the usual deadline.
+   */
+  async deleteProject(project: string): Promise<number> {
+    const nodes = await this.call('delete', async () => (this.target.cluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis]));
+    let removed = 0;
+    for (const node of nodes) {
+      for (const prefix of projectKeyPrefixes(project)) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await this.call('delete', () => node.scan(cursor, 'MATCH', `${KEY_PREFIX}${prefix}*`, 'COUNT', 1000));
+          cursor = next;
+          // A cluster node refuses one UNLINK across slots: one key per command there.
+          if (keys.length > 0) {
+            removed += await this.call('delete', async () =>
+              this.target.cluster ? (await Promise.all(keys.map((k) => node.unlink(k)))).reduce((a, b) => a + b, 0) : node.unlink(...keys),
+            );
+          }
+        } while (cursor !== '0');
+      }
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AppConfig } from '../../src/config/app-config';
 import { ObjectStore } from '../../src/storage/object-store';
+import Redis from 'ioredis';
+import { Teardown } from '../../src/materialization/teardown';
 import { RegistryService } from '../../src/registry/registry.service';
 import { exampleRepo, FLIGHTS_3M, startApp } from '../support/app';
 import { writeReplayedFlights } from '../support/duckdb-files';
@@ -91,6 +93,29 @@ describe.each(['local', 's3'] as const)('stores that notice loss (lake on %s)', 
     expect(job.body).toMatchObject({ state: 'succeeded', views: [{ start: null }] }); // a first run again: the view's state went with its files
     expect((await training().expect(200)).body.results[2].statuses).toEqual(['PRESENT']);
     expect(await statuses()).toEqual(AIRPORTS.map(() => 'PRESENT'));
+  });
+
+  it('tears down: the project keys leave Redis and the views leave the lake, the datasets stay, and a run rebuilds both', async () => {
+    const objects = app.get(ObjectStore);
+    const client = new Redis(redis.url);
+    try {
+      const projectKeys = async () => (await client.keys('fl:*')).filter((k) => k.startsWith(`fl:${config.project}:`) || k.startsWith(`fl:~epoch:${config.project}:`));
+      const before = (await projectKeys()).length;
+      expect(before).toBeGreaterThan(AIRPORTS.length);
+      await client.set(`fl:${config.project}_other:x`, '1'); // another project's key, which teardown must leave
+      const result = await app.get(Teardown).run(true);
+      expect(result).toMatchObject({ project: config.project, onlineKeys: before, offlineViews: 1 });
+      expect(await projectKeys()).toEqual([]);
+      expect(await client.get(`fl:${config.project}_other:x`)).toBe('1');
+      expect(await objects.list('views/')).toEqual([]);
+      expect((await objects.list('datasets/flights/')).length).toBeGreaterThan(1);
+      expect(await statuses()).toEqual(AIRPORTS.map(() => 'NOT_FOUND'));
+      const job = await http.post('/materialize-incremental').send({ end_ts: new Date().toISOString(), feature_views: ['airport_daily'] }).expect(200);
+      expect(job.body).toMatchObject({ state: 'succeeded', views: [{ start: null }] });
+      expect(await statuses()).toEqual(AIRPORTS.map(() => 'PRESENT'));
+    } finally {
+      client.disconnect();
+    }
   });
 });
 

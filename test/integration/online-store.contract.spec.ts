@@ -152,6 +152,21 @@ describe.each(['redis', 'redis-cluster', 'embedded'] as const)('OnlineStore cont
     expect(read).toBeNull();
   });
 
+  it('removes every record and epoch marker of a project on teardown, and nothing of a project whose name it starts', async () => {
+    const other = `${project}_x`;
+    const records = [1n, 2n, 3n].map((id) => driver(id, '2099-01-01T00:00:00Z', null, Number(id)));
+    await store.write(project, drivers, records);
+    await store.writeEpoch(project, drivers, 7);
+    await store.write(other, drivers, [records[0]]);
+    await store.writeEpoch(other, drivers, 8);
+    expect(await store.deleteProject(project)).toBe(4);
+    expect(await store.read(project, [{ view: drivers, entityKeys: records.map((r) => r.entityKey) }])).toEqual([[null, null, null]]);
+    expect(await store.readEpoch(project, drivers)).toBeNull();
+    expect((await store.read(other, [{ view: drivers, entityKeys: [records[0].entityKey] }]))[0][0]?.values[0]).toBe(1);
+    expect(await store.readEpoch(other, drivers)).toBe(8);
+    expect(await store.deleteProject(project)).toBe(0);
+  });
+
   it('expires a record one ttl after it stopped being served, and never expires one without ttl', async () => {
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
     const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000).toISOString();

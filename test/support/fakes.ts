@@ -5,7 +5,7 @@ import { LogSink } from '../../src/monitoring/logging/log-sink';
 import { ObjectStore } from '../../src/storage/object-store';
 import { ResolvedView } from '../../src/core/catalog';
 import { orderPrefix, OnlineRecord } from '../../src/core/online-record';
-import { epochKey, OnlineReadRequest, OnlineStore, recordKey } from '../../src/online-store/online-store';
+import { epochKey, OnlineReadRequest, OnlineStore, projectKeyPrefixes, recordKey } from '../../src/online-store/online-store';
 
 /** ObjectStore in memory; several instances may share one `objects` map to play separate processes. */
 export class InMemoryObjectStore extends ObjectStore {
@@ -78,6 +78,14 @@ export class InMemoryOnlineStore extends OnlineStore {
   }
   async writeEpoch(project: string, view: ResolvedView, epoch: number) {
     this.epochs.set(epochKey(project, view), epoch);
+  }
+  async deleteProject(project: string) {
+    const prefixes = projectKeyPrefixes(project);
+    let removed = 0;
+    for (const map of [this.records, this.epochs] as Map<string, unknown>[]) {
+      for (const key of [...map.keys()]) if (prefixes.some((p) => key.startsWith(p)) && map.delete(key)) removed++;
+    }
+    return removed;
   }
   async ping() {}
   async close() {}

@@ -5,6 +5,9 @@ import { DatasetService } from '../../lake/dataset.service';
 import { formatFromFileName, IngestInput } from '../../lake/dataset-manifest';
 import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
+import { RegistryService } from '../../registry/registry.service';
+import { toRegistryBody } from '../../registry/registry.mapper';
+import { describeYaml } from './definitions.commands';
 import { ProgressReporter } from '../progress';
 
 export function lakeCommands(program: Command, globals: () => GlobalOptions): void {
@@ -35,13 +38,13 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
       }),
     );
 
-  program
-    .command('datasets')
-    .description('list the datasets of the lake')
+  const datasets = program.command('datasets').description('the datasets of the lake');
+  datasets
+    .command('list', { isDefault: true })
+    .description('each dataset with its latest snapshot, rows, files and event-time range')
     .action(() =>
       withServices(globals(), async (get) => {
-        const datasets = await get(DatasetService).list();
-        const rows = datasets.map((d) => [
+        const rows = (await get(DatasetService).list()).map((d) => [
           d.name,
           d.latest ? String(d.latest.snapshotId) : '-',
           count(d.latest?.rowCount ?? 0),
@@ -50,6 +53,26 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
           d.declared ? '' : '(not declared)',
         ]);
         console.log(table(['dataset', 'snapshot', 'rows', 'files', 'event time range', ''], rows));
+      }),
+    );
+  datasets
+    .command('describe')
+    .description('one dataset as YAML: its definition, the latest snapshot\'s schema and totals, and every snapshot')
+    .argument('<name>')
+    .action((name: string) =>
+      withServices(globals(), async (get) => {
+        const details = await get(DatasetService).describe(name);
+        const registry = get(RegistryService);
+        await registry.refresh();
+        const definition = details.declared ? toRegistryBody((await registry.catalog()).registry).datasets.find((d) => d.name === name) : undefined;
+        const latest = details.latest;
+        process.stdout.write(
+          describeYaml({
+            ...(definition ?? { name, declared: false }),
+            latest_snapshot: latest && { snapshot_id: latest.snapshotId, committed_at: latest.committedAt, rows: latest.rowCount, files: latest.files.length, event_time_range: latest.timeRange, schema: latest.schema },
+            snapshots: details.snapshots.map((s) => ({ snapshot_id: s.snapshotId, committed_at: s.committedAt, rows: s.rowCount, added_rows: s.added.rows, added_files: s.added.files })),
+          }),
+        );
       }),
     );
 }

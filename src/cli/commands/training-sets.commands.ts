@@ -20,23 +20,24 @@ export function trainingSetCommands(program: Command, globals: () => GlobalOptio
       withServices(globals(), async (get) => {
         const saved = await get(TrainingSetsService).save({ name, description: options.description, ...selection(options), createdBeforeEvent: options.createdBeforeEvent, source: entitySource(options) });
         console.log(`Saved training set ${saved.name}: ${count(saved.rowCount)} rows, registry version ${saved.registryVersion}, ` +
-          `${saved.sources.map((s) => `${s.dataset}@${s.snapshotId}`).join(', ')}, in ${seconds(saved.timings.totalMs)}.`);
+          `${snapshotList(saved.sources)}, in ${seconds(saved.timings.totalMs)}.`);
       }),
     );
 
   group
-    .command('list')
+    .command('list', { isDefault: true })
     .description('the saved training sets')
     .action(() =>
       withServices(globals(), async (get) => {
-        const rows = (await get(TrainingSetsService).list()).map((m) => [m.name, m.createdAt, count(m.rowCount), String(m.registryVersion), m.sources.map((s) => `${s.dataset}@${s.snapshotId}`).join(', ')]);
+        const rows = (await get(TrainingSetsService).list()).map((m) => [m.name, m.createdAt, count(m.rowCount), String(m.registryVersion), snapshotList(m.sources)]);
         console.log(table(['training set', 'created', 'rows', 'registry', 'snapshots'], rows));
       }),
     );
 
   group
-    .command('show')
-    .description('the metadata of a saved training set')
+    .command('describe')
+    .alias('show')
+    .description('the metadata of a saved training set (what it was built from, its schema and digest)')
     .argument('<name>')
     .action((name: string) => withServices(globals(), async (get) => console.log(JSON.stringify(toTrainingSetBody(await get(TrainingSetsService).get(name)), null, 2))));
 
@@ -63,4 +64,9 @@ export function trainingSetCommands(program: Command, globals: () => GlobalOptio
         if (!result.identical) process.exitCode = 1;
       }),
     );
+}
+
+/** `flights@3, airports@1`: each snapshot once, however many views read it. */
+function snapshotList(sources: { dataset: string; snapshotId: number }[]): string {
+  return [...new Set(sources.map((s) => `${s.dataset}@${s.snapshotId}`))].join(', ');
 }

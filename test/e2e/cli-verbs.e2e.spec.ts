@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { featurelake } from '../support/cli';
+
+/**
+ * Feast's CLI verbs as a new user meets them: `init` makes a repo that works end to end on the
+ * embedded defaults, the definitions are listed and described, the registry dumped, and
+ * `teardown` removes what materialization built (only with --yes).
+ */
+describe('featurelake init, list/describe, registry-dump and teardown', () => {
+  let dir: string;
+  let repo: string;
+  const run = (...args: string[]) => featurelake(repo, args);
+  const now = () => new Date().toISOString();
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fl-verbs-'));
+    repo = join(dir, 'ride-hailing');
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('init writes a repo that applies, ingests, materializes and serves fresh values', () => {
+    const init = featurelake(repo, ['init', repo]);
+    expect(init.status).toBe(0);
+    expect(init.stdout).toContain('(project ride_hailing)');
+    expect(run('apply').stdout).toContain('Applied registry version 1 (project ride_hailing).');
+    expect(run('ingest', 'driver_stats', join(repo, 'data/driver_stats.csv')).stdout).toMatch(/Ingested 840 rows into driver_stats as snapshot 1/);
+    expect(run('materialize-incremental', now()).stdout).toMatch(/succeeded/);
+    const online = JSON.parse(run('get-online-features', '--feature-service', 'driver_activity', '--entity', 'driver_id=1001,1005', '--json').stdout);
+    expect(online.metadata.feature_names).toEqual(['driver_id', 'conv_rate', 'acc_rate', 'avg_daily_trips', 'conv_rate_7d']);
+    // The sample ends an hour ago and the views' ttl is a day: every value is served as fresh.
+    for (const column of online.results.slice(1)) expect(column.statuses).toEqual(['PRESENT', 'PRESENT']);
+    // Bound against the ingested data now, the repo still plans clean.
+    expect(run('plan').stdout).toMatch(/Registry version: 1\nNo changes[^\n]*\n?$/);
+  });
+
+  it('refuses to init into a folder that is not empty, and a name that is no project name', () => {
+    const again = featurelake(repo, ['init', repo]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/^error \[FILE_EXISTS\]: .*ride-hailing exists and is not empty/);
+    expect(readFileSync(join(repo, 'featurelake.yaml'), 'utf8')).toContain('project: ride_hailing');
+    const bad = featurelake(repo, ['init', join(dir, '9lives')]);
+    expect(bad.stderr).toMatch(/^error \[VALIDATION_FAILED\]: project "9lives" is not an identifier.*--project NAME/);
+  });
+
+  it('lists and describes entities, feature views and feature services, filtered by tags', () => {
+    expect(run('entities', 'list').stdout).toMatch(/driver\s+driver_id:int64\s+a driver of the ride-hailing fleet/);
+    const views = run('feature-views', 'list').stdout;
+    expect(views).toMatch(/driver_hourly_stats\s+driver\s+driver_stats\s+1d\s+3\s+yes\s+team=driver_performance/);
+    expect(views).toMatch(/driver_weekly_stats\s+driver\s+driver_stats\s+2d\s+2\s+yes/);
+    const tagged = run('feature-views', 'list', '--tags', 'team:driver_performance').stdout;
+    expect(tagged).toContain('driver_hourly_stats');
+    expect(tagged).not.toContain('driver_weekly_stats');
+    expect(run('feature-services').stdout).toMatch(/driver_activity\s+driver_hourly_stats, driver_weekly_stats:conv_rate_7d\s+what the ranking model reads online/);
+
+    const view = parse(run('feature-views', 'describe', 'driver_weekly_stats').stdout);
+    expect(view).toMatchObject({ name: 'driver_weekly_stats', ttl: '2d', lookback: '1w', features: [{ name: 'conv_rate_7d', type: 'float64' }, { name: 'trips_7d', type: 'float64' }] });
+    expect(parse(run('feature-views', 'describe', 'driver_hourly_stats').stdout)).toMatchObject({ tags: { team: 'driver_performance' }, features: [{ name: 'conv_rate', description: 'share of offers accepted and completed' }, {}, {}] });
+    expect(parse(run('entities', 'describe', 'driver').stdout)).toEqual({ name: 'driver', join_keys: [{ name: 'driver_id', type: 'int64' }], description: 'a driver of the ride-hailing fleet' });
+    expect(parse(run('feature-services', 'describe', 'driver_activity').stdout)).toMatchObject({ features: ['driver_hourly_stats', 'driver_weekly_stats:conv_rate_7d'] });
+    expect(run('feature-views', 'describe', 'nope').stderr).toMatch(/^error \[FEATURE_VIEW_NOT_FOUND\]: feature view "nope" is not defined/);
+    expect(run('entities', 'describe', 'nope').stderr).toMatch(/^error \[ENTITY_NOT_FOUND\]/);
+    expect(run('feature-services', 'describe', 'nope').stderr).toMatch(/^error \[FEATURE_SERVICE_NOT_FOUND\]/);
+  });
+
+  it('describes datasets (snapshots and schema) and saved training sets', () => {
+    const dataset = parse(run('datasets', 'describe', 'driver_stats').stdout);
+    expect(dataset).toMatchObject({ name: 'driver_stats', owner: 'you@example.com', latest_snapshot: { snapshot_id: 1, rows: 840, files: 1 }, snapshots: [{ snapshot_id: 1, rows: 840, added_rows: 840 }] });
+    expect(dataset.latest_snapshot.schema.map((c: { name: string }) => c.name)).toEqual(['driver_id', 'event_timestamp', 'created', 'conv_rate', 'acc_rate', 'avg_daily_trips']);
+    expect(run('datasets').stdout).toMatch(/driver_stats\s+1\s+840\s+1/);
+
+    expect(run('datasets', 'describe', 'nope').stderr).toMatch(/^error \[DATASET_NOT_FOUND\]/);
+
+    writeSpineAndSave();
+    expect(run('training-sets', 'list').stdout).toMatch(/ranking\s+\S+\s+2\s+1\s+driver_stats@1/);
+    expect(JSON.parse(run('training-sets', 'describe', 'ranking').stdout)).toMatchObject({ name: 'ranking', row_count: 2 });
+  });
+
+  it('dumps the applied registry as JSON', () => {
+    const dump = JSON.parse(run('registry-dump').stdout);
+    expect(dump).toMatchObject({ project: 'ride_hailing', version: 1 });
+    expect(dump.feature_views.map((v: { name: string }) => v.name)).toEqual(['driver_hourly_stats', 'driver_weekly_stats']);
+    expect(dump.push_sources).toEqual([{ name: 'driver_stats_push', dataset: 'driver_stats' }]);
+  });
+
+  it('teardown says what it would remove and does nothing without --yes, then removes online keys and offline tables; materializing rebuilds them', () => {
+    const refused = run('teardown');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^error \[CONFIRMATION_REQUIRED\]: teardown removes every online key of project ride_hailing .* Run it again with --yes/);
+    const read = () => JSON.parse(run('get-online-features', '--features', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001', '--json').stdout).results[1].statuses[0];
+    expect(read()).toBe('PRESENT');
+
+    const torn = run('teardown', '--yes');
+    expect(torn.status).toBe(0);
+    // 5 drivers × 2 views, and one epoch marker per view.
+    expect(torn.stdout).toMatch(/Tore down project ride_hailing: removed 12 online keys and the offline tables of 2 feature views \(\d+ lake objects\)/);
+    expect(read()).toBe('NOT_FOUND');
+    expect(run('datasets').stdout).toMatch(/driver_stats\s+1\s+840/); // the data stays
+    expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/); // and saved sets rebuild from it
+
+    // The views start again from nothing: the next incremental run reads the whole dataset.
+    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+1\s+beginning\s+\S+\s+840\s+840\s+5/);
+    expect(read()).toBe('PRESENT');
+    expect(run('teardown', '--yes').stdout).toContain('removed 12 online keys');
+  });
+
+  function writeSpineAndSave(): void {
+    const spine = join(dir, 'spine.csv');
+    writeFileSync(spine, `driver_id,event_timestamp,label\n1001,${now()},1\n1002,${now()},0\n`);
+    const saved = run('training-sets', 'save', 'ranking', '--feature-service', 'driver_activity', '--entities', spine);
+    expect(saved.stdout).toMatch(/Saved training set ranking: 2 rows/);
+  }
+});
