@@ -1,6 +1,7 @@
 import { DuckDBConnection } from '@duckdb/node-api';
 import { FeatureNameCollisionError } from '../common/errors';
 import { EVENT_TIMESTAMP } from '../core/definitions';
+import { outputColumns, TimestampOutput } from '../duckdb/output-timestamps';
 import { quoteLiteral, quotePathList } from '../duckdb/sql-text';
 import { exposeDataset } from './bucket-work';
 import { loadSpine } from './duckdb-spine';
@@ -81,12 +82,15 @@ function assertNoCollision(spineColumns: string[], query: HistoricalQuery): void
 
 /** The parts' result files as one, in input order, without the row id (mergeParts). */
 export async function mergeResults(c: DuckDBConnection, parts: string[], path: string): Promise<ResultFile> {
-  return writeResult(c, `SELECT * EXCLUDE (${ROW_ID}) FROM read_parquet(${quotePathList(parts)}) ORDER BY ${ROW_ID}`, 'parquet', path);
+  // The parts were written as the whole would be (zoned or naive): the merge keeps their types.
+  return writeResult(c, `SELECT * EXCLUDE (${ROW_ID}) FROM read_parquet(${quotePathList(parts)}) ORDER BY ${ROW_ID}`, 'parquet', path, 'naive');
 }
 
-export async function writeResult(c: DuckDBConnection, sql: string, format: OutputFormat, path: string): Promise<ResultFile> {
-  const columns = (await c.runAndReadAll(`DESCRIBE ${sql}`)).getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+/** Writes a result for users: its times UTC-aware (output-timestamps.ts) unless `timestamps` is naive. */
+export async function writeResult(c: DuckDBConnection, sql: string, format: OutputFormat, path: string, timestamps: TimestampOutput = 'utc'): Promise<ResultFile> {
+  const described = (await c.runAndReadAll(`DESCRIBE ${sql}`)).getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const { select, columns } = outputColumns(described, format === 'parquet' ? 'parquet' : 'text', timestamps);
   const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
-  const result = await c.run(`COPY (${sql}) TO ${quoteLiteral(path)} (${options})`);
+  const result = await c.run(`COPY (SELECT ${select} FROM (${sql}) AS r) TO ${quoteLiteral(path)} (${options})`);
   return { rows: result.rowsChanged, columns };
 }

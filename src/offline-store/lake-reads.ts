@@ -72,7 +72,7 @@ export abstract class LakeReads extends OfflineStore {
   async historicalToFile(query: HistoricalQuery, format: OutputFormat, path: string, options: QueryControl & { withMatchTimestamps?: boolean } = {}): Promise<ResultFile> {
     const relations = await this.relations(query);
     return this.writing(path, options, (signal) =>
-      this.db.withConnection(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false, relations), format, path), signal),
+      this.db.withConnection(async (c) => writeResult(c, await historicalSql(c, query, options.withMatchTimestamps ?? false, relations), format, path, query.naiveTimestamps ? 'naive' : 'utc'), signal),
     );
   }
 

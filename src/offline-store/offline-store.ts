@@ -60,6 +60,11 @@ export interface HistoricalQuery {
   maxEntityRows?: number;
   /** Only this part of the spine (the result then carries `__row_id`, for mergeParts). */
   part?: JoinPart;
+  /**
+   * Write times as naive TIMESTAMPs, as results were before they said UTC: only to rebuild a
+   * training set saved then (metadata format 1) byte for byte.
+   */
+  naiveTimestamps?: boolean;
 }
 
 /**

@@ -1,10 +1,11 @@
-import { DuckDBConnection, DuckDBTimestampValue, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBValue } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
 import { Readable } from 'node:stream';
 import { readOnceAndDelete, TempFiles } from '../common/temp-files';
 import { NO_TIMESTAMP } from '../core/online-response';
 import { formatTimestamp } from '../core/timestamp';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
+import { outputColumns } from '../duckdb/output-timestamps';
 import { quoteLiteral, quoteName } from '../duckdb/sql-text';
 import { ResultEncoder, ResultFormat, ResultLayout } from './result-encoder';
 import { assertFileSize, watchFileSize } from '../common/work-control';
@@ -29,7 +30,12 @@ export class DuckDbResultEncoder extends ResultEncoder {
     const options = format === 'csv' ? 'FORMAT csv, HEADER true' : format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
     const watch = control.maxResultBytes ? watchFileSize(target, control.maxResultBytes, 'limits.max_result_bytes', control.signal) : undefined;
     try {
-      await this.db.withConnection((c) => c.run(`COPY (SELECT ${visible(layout)} FROM read_parquet(${quoteLiteral(path)})) TO ${quoteLiteral(target)} (${options})`), watch?.signal ?? control.signal);
+      await this.db.withConnection(async (c) => {
+        const sql = `SELECT ${visible(layout)} FROM read_parquet(${quoteLiteral(path)})`;
+        // Text says UTC with a Z, whatever the file's timestamps are (a set saved before results were zoned, too).
+        const columns = format === 'parquet' ? null : (await c.runAndReadAll(`DESCRIBE ${sql}`)).getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+        await c.run(`COPY (${columns ? `SELECT ${outputColumns(columns, 'text').select} FROM (${sql}) AS r` : sql}) TO ${quoteLiteral(target)} (${options})`);
+      }, watch?.signal ?? control.signal);
       if (control.maxResultBytes) await assertFileSize(target, control.maxResultBytes, 'limits.max_result_bytes');
     } catch (error) {
       await this.temp.remove(target);
@@ -85,7 +91,7 @@ async function* jsonColumns(db: DuckDbDatabase, path: string, layout: ResultLayo
       yield* joined(chunks(c, statuses), ([values]) => values.map((s) => `"${s}"`));
       yield '],"event_timestamps":[';
       yield* joined(chunks(c, `SELECT ${ts} FROM ${file}`), ([values]) =>
-        values.map((t) => `"${t === null ? NO_TIMESTAMP : formatTimestamp((t as DuckDBTimestampValue).micros)}"`),
+        values.map((t) => `"${t === null ? NO_TIMESTAMP : formatTimestamp((t as DuckDBTimestampValue | DuckDBTimestampTZValue).micros)}"`),
       );
       yield ']}';
     }
@@ -112,7 +118,7 @@ function jsonValue(value: DuckDBValue): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `"${value}"`;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof DuckDBTimestampValue) return `"${formatTimestamp(value.micros)}"`;
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) return `"${formatTimestamp(value.micros)}"`;
   return JSON.stringify(String(value));
 }
 
@@ -169,6 +175,7 @@ function arrowType(duckType: string): arrow.DataType {
     case 'BOOLEAN':
       return new arrow.Bool();
     case 'TIMESTAMP':
+    case 'TIMESTAMP WITH TIME ZONE':
       return new arrow.TimestampMicrosecond('UTC');
     default:
       return new arrow.Utf8();
@@ -183,7 +190,7 @@ function vectorOf(values: DuckDBValue[], type: arrow.DataType, duckType: string)
     values.forEach((v, i) => {
       if (v === null || v === undefined) nulls++;
       else {
-        data[i] = (v as DuckDBTimestampValue).micros;
+        data[i] = (v as DuckDBTimestampValue | DuckDBTimestampTZValue).micros;
         valid[i >> 3] |= 1 << (i & 7);
       }
     });

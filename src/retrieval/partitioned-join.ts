@@ -21,6 +21,8 @@ export interface JoinPlan {
   request: HistoricalRequest;
   snapshots?: PinnedSource[];
   withMatchTimestamps: boolean;
+  /** Rebuilding a training set saved before results said UTC (HistoricalQuery.naiveTimestamps). */
+  naiveTimestamps?: boolean;
 }
 
 interface PartInput {
@@ -91,6 +93,7 @@ export class PartitionedJoin {
       try {
         const query = await this.query(plan, spineFile);
         query.part = { index, count, keys: query.selection.views[0].view.joinKeys };
+        query.naiveTimestamps = plan.naiveTimestamps;
         const started = Date.now();
         const result = await this.offline.historicalToFile(query, 'parquet', out, { withMatchTimestamps: plan.withMatchTimestamps, ...this.queries.control(stop) });
         this.logger.log(`join part ${index + 1}/${count} of ${plan.name}: ${result.rows} rows in ${Date.now() - started} ms${context.remote ? '' : ' (taken back)'}`);

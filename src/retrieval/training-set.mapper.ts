@@ -3,6 +3,8 @@ import { TrainingSetMetadata } from './training-set';
 export function toTrainingSetBody(m: TrainingSetMetadata) {
   return {
     name: m.name,
+    /** 2: times are UTC-aware; 1: saved before that, with naive Parquet timestamps. */
+    format: m.format,
     description: m.description,
     project: m.project,
     created_at: m.createdAt,

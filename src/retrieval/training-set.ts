@@ -1,6 +1,10 @@
 /** What is stored with a saved training set: enough to describe it, and to rebuild it exactly. */
 export interface TrainingSetMetadata {
-  format: 1;
+  /**
+   * 2: its times are UTC-aware (Parquet TIMESTAMP WITH TIME ZONE); 1: saved before that, with
+   * naive TIMESTAMPs — and rebuilt so by `verify`, byte for byte.
+   */
+  format: 1 | 2;
   name: string;
   description?: string;
   project: string;

@@ -80,12 +80,12 @@ export class TrainingSetsService {
       const spineDone = Date.now();
       const entityRows = { name: request.name, key: keys.entities, path: entitiesPath };
       const parts = await this.join.partsFor({ ...request, source: savedRows(entityRows) });
-      const result = await this.compute(catalog, request, sources, features, entityRows, parts, dataPath, control);
+      const result = await this.compute(catalog, request, sources, features, entityRows, { parts, naiveTimestamps: false }, dataPath, control);
       const joinDone = Date.now();
       await this.store.putFile(keys.data, dataPath);
       const uploaded = Date.now();
       const metadata: TrainingSetMetadata = {
-        format: 1,
+        format: 2,
         name: request.name,
         description: request.description,
         project: catalog.project,
@@ -146,7 +146,8 @@ export class TrainingSetsService {
     const dataPath = await this.temp.path('.parquet');
     try {
       const entityRows = { name, key: metadata.entityRows.key, path: await this.store.localPath(metadata.entityRows.key) };
-      const result = await this.compute(catalog, request, metadata.sources, features, entityRows, metadata.parts ?? 1, dataPath, control);
+      const layout = { parts: metadata.parts ?? 1, naiveTimestamps: metadata.format === 1 };
+      const result = await this.compute(catalog, request, metadata.sources, features, entityRows, layout, dataPath, control);
       const rebuilt = await this.temp.sha256(dataPath);
       return { identical: rebuilt === metadata.data.sha256, rows: result.rows, savedSha256: metadata.data.sha256, rebuiltSha256: rebuilt };
     } finally {
@@ -157,7 +158,7 @@ export class TrainingSetsService {
   /**
    * The join over saved entity rows and snapshot-computed features: the one path both save and
    * verify take — in one piece, or in `parts` spread over the workers (the training set's entity
-   * rows, `name`'s, read from the lake there).
+   * rows, `name`'s, read from the lake there). `naiveTimestamps` rebuilds a set of format 1.
    */
   private async compute(
     catalog: FeatureCatalog,
@@ -165,16 +166,17 @@ export class TrainingSetsService {
     pinned: PinnedSource[],
     features: FeatureSource,
     entityRows: { name: string; key: string; path: string },
-    parts: number,
+    { parts, naiveTimestamps }: { parts: number; naiveTimestamps: boolean },
     dataPath: string,
     control: QueryControl,
   ) {
     const source = savedRows(entityRows);
     if (parts > 1) {
-      return this.join.toParquet({ registryVersion: catalog.registry.version, name: entityRows.name, request: { ...request, source }, snapshots: pinned, withMatchTimestamps: false }, parts, dataPath, control);
+      const plan = { registryVersion: catalog.registry.version, name: entityRows.name, request: { ...request, source }, snapshots: pinned, withMatchTimestamps: false, naiveTimestamps };
+      return this.join.toParquet(plan, parts, dataPath, control);
     }
     const { query } = await this.queries.build({ ...request, source }, catalog, features);
-    return this.offline.historicalToFile(query, 'parquet', dataPath, control);
+    return this.offline.historicalToFile({ ...query, naiveTimestamps }, 'parquet', dataPath, control);
   }
 
   /** The latest snapshot of each selected view's dataset, pinned for this training set. */

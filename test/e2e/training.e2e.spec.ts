@@ -89,8 +89,8 @@ describe('training data', () => {
       .parse(binary)
       .expect(200);
     expect((uploaded.body as Buffer).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
-      { airport: 'ORD', event_timestamp: `${lastDay} 12:00:00`, label: 1, state: 'IL' },
-      { airport: 'ZZZ', event_timestamp: `${lastDay} 00:00:00`, label: 0, state: null },
+      { airport: 'ORD', event_timestamp: `${lastDay}T12:00:00.000000Z`, label: 1, state: 'IL' },
+      { airport: 'ZZZ', event_timestamp: `${lastDay}T00:00:00.000000Z`, label: 0, state: null },
     ]);
     const window = await http
       .post('/get-historical-features?format=jsonl')
@@ -101,7 +101,7 @@ describe('training data', () => {
     const rows = (window.body as Buffer).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
     const [{ n }] = await query(`SELECT count(DISTINCT origin)::INTEGER AS n FROM read_parquet('${join(dir, 'flights.parquet')}') WHERE date::DATE = DATE '${lastDay}' - 1`);
     expect(rows).toHaveLength(n as number);
-    expect(rows.every((r) => r.departures > 0 && r.event_timestamp === `${lastDay} 00:00:00`)).toBe(true);
+    expect(rows.every((r) => r.departures > 0 && r.event_timestamp === `${lastDay}T00:00:00.000000Z`)).toBe(true);
   });
 
   it.each([
