@@ -136,6 +136,16 @@ export class EntityNotFoundError extends DomainError {
   readonly code = 'ENTITY_NOT_FOUND';
   readonly status = 404;
 }
+/** Incoming rows broke a dataset's expectations (on_violation: reject); nothing was committed. */
+export class ExpectationFailedError extends DomainError {
+  readonly code = 'EXPECTATION_FAILED';
+  readonly status = 422;
+}
+/** A dataset's expectations that DuckDB cannot evaluate on its columns (a text bound on a number column, say). */
+export class ExpectationInvalidError extends DomainError {
+  readonly code = 'EXPECTATION_INVALID';
+  readonly status = 422;
+}
 /** A file or folder the command would create exists already (`init` into a repo). */
 export class FileExistsError extends DomainError {
   readonly code = 'FILE_EXISTS';

@@ -1,3 +1,4 @@
+import { Expectations } from './expectations';
 import { ValueType } from './value-types';
 
 /** The column a feature view's rows are stamped with, whatever the source calls it. */
@@ -25,6 +26,8 @@ export interface EntityDef extends DefinitionMetadata {
 
 export interface DatasetDef extends DefinitionMetadata {
   name: string;
+  /** Rules every incoming file (and every push) must keep; absent: any values get in. */
+  expectations?: Expectations;
   /** Event time of each raw row; absent for static reference data (e.g. airport attributes). */
   timestampField?: string;
   createdTimestampField?: string;

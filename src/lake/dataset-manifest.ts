@@ -1,5 +1,7 @@
 import { ManifestLog } from '../storage/manifest-log';
 import { ObjectStore } from '../storage/object-store';
+import type { ViolationMode } from '../core/expectations';
+import type { ColumnProfile } from './expectation-checks';
 
 /** A column of a dataset as DuckDB types it (`TIMESTAMP`, `BIGINT`, `VARCHAR`, …). */
 export interface ColumnSchema {
@@ -38,6 +40,18 @@ export interface DatasetSnapshot {
   rowCount: number;
   timeRange: { min: string; max: string } | null;
   added: { files: number; rows: number };
+  /** Per column of the rows this snapshot added: values, nulls, min, max and a distinct estimate. */
+  profile?: ColumnProfile[];
+  /** What the dataset's expectations found in the files this snapshot added (absent: none declared). */
+  checks?: SnapshotChecks;
+}
+
+export interface SnapshotChecks {
+  mode: ViolationMode;
+  /** Rules broken (and let in, or quarantined), per file. */
+  violations: { rule: string; file: string; violations: number }[];
+  /** Rows a quarantine set apart, beside the dataset, with the rules they broke. */
+  quarantined: { key: string; rows: number; file: string }[];
 }
 
 /** Where a dataset's snapshots are committed in the lake (one log per dataset). */

@@ -11,6 +11,8 @@ export function toSnapshotBody(s: DatasetSnapshot) {
     time_range: s.timeRange,
     schema: s.schema,
     added: s.added,
+    profile: s.profile,
+    checks: s.checks,
     files: s.files.map((f) => ({
       key: f.key,
       rows: f.rows,

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DatasetNotFoundError, SchemaMismatchError, UnsupportedMediaTypeError } from '../common/errors';
+import { DatasetNotFoundError, ExpectationFailedError, SchemaMismatchError, UnsupportedMediaTypeError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, FileFormat, IngestInput } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, FileFormat, IngestInput, SnapshotChecks } from './dataset-manifest';
+import { IngestChecks } from './ingest-checks';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
 import { ObjectStore } from '../storage/object-store';
@@ -46,12 +47,22 @@ export interface IngestOptions {
   fileKeys?: string[];
   /** Stops the ingest before it commits (a DomainError reason is what it fails with). */
   signal?: AbortSignal;
+  /** The rows were checked against the dataset's expectations already (a push): not again. */
+  expectationsChecked?: boolean;
 }
 
 interface StagedFile {
   converted: ConvertedFile;
   key: string;
   input: IngestInput;
+}
+
+/** Rows a quarantine set apart: a local file, bound for `key` in the lake beside the dataset. */
+interface QuarantinedFile {
+  path: string;
+  rows: number;
+  file: string;
+  key: string;
 }
 
 /**
@@ -68,6 +79,7 @@ export class DatasetService {
     private readonly temp: TempFiles,
     private readonly calls: ComputeCalls,
     private readonly scratch: ScratchObjects,
+    private readonly checks: IngestChecks,
   ) {
     calls.register('dataset.ingest', (input: IngestCall, context) => this.ingestCall(input, context.signal));
   }
@@ -102,46 +114,61 @@ export class DatasetService {
     const onProgress = options.onProgress;
     const name = dataset.name;
     const staged: StagedFile[] = [];
+    const quarantined: QuarantinedFile[] = [];
+    const violations: SnapshotChecks['violations'] = [];
     try {
       let schema = (await this.log(name).latest())?.manifest.schema ?? null;
       for (const input of inputs) {
-        const started = Date.now();
-        const control = {
-          signal,
-          onProgress: onProgress && (({ fraction, rowsProcessed }: { fraction: number | null; rowsProcessed: number }) => {
-            const seconds = (Date.now() - started) / 1000;
-            onProgress({
-              phase: 'converting',
-              file: input.name,
-              fraction,
-              rowsPerSecond: seconds > 0 ? rowsProcessed / seconds : null,
-              etaSeconds: fraction ? (seconds * (1 - fraction)) / fraction : null,
-            });
-          }),
-        };
-        const output = await this.temp.path('.parquet');
-        const converted = await this.converter.toParquet(input, dataset, schema, output, control).catch(async (error: unknown) => {
-          await this.temp.remove(output); // a file refused half-way (too many rows, bad values) leaves nothing behind
+        const converted = await this.convert(input, dataset, schema, signal, onProgress);
+        const checked = await this.checks.apply(options.expectationsChecked ? { ...dataset, expectations: undefined } : dataset, input, converted).catch(async (error: unknown) => {
+          await this.temp.remove(converted.path);
           throw error;
         });
         schema ??= converted.schema;
-        staged.push({ converted, input, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
+        if (checked.converted) staged.push({ converted: checked.converted, input, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
+        if (checked.quarantined) quarantined.push({ ...checked.quarantined, file: input.name, key: `datasets/${name}/quarantine/${randomUUID()}.parquet` });
+        violations.push(...checked.violations.map((v) => ({ rule: v.name, file: input.name, violations: v.violations })));
       }
-      for (const file of staged) {
-        onProgress?.({ phase: 'uploading', file: file.input.name });
+      for (const file of [...staged.map((f) => ({ key: f.key, path: f.converted.path, name: f.input.name })), ...quarantined.map((q) => ({ key: q.key, path: q.path, name: q.file }))]) {
+        onProgress?.({ phase: 'uploading', file: file.name });
         if (signal.aborted) throw stoppedError(signal);
-        await this.store.putFile(file.key, file.converted.path);
+        await this.store.putFile(file.key, file.path);
       }
+      if (staged.length === 0) throw nothingKept(dataset, quarantined);
+      const profile = await this.checks.profile(staged.map((f) => f.converted.path), staged[0].converted.schema);
+      const checks = dataset.expectations ? { mode: dataset.expectations.onViolation, violations, quarantined: quarantined.map(({ key, rows, file }) => ({ key, rows, file })) } : undefined;
       onProgress?.({ phase: 'committing', file: null });
       if (signal.aborted) throw stoppedError(signal);
-      const entry = await this.log(name).commit((latest, id) => nextSnapshot(name, latest?.manifest ?? null, id, staged));
+      const entry = await this.log(name).commit((latest, id) => ({ ...nextSnapshot(name, latest?.manifest ?? null, id, staged), profile, ...(checks ? { checks } : {}) }));
       return entry.manifest;
     } catch (error) {
-      await this.store.delete(staged.map((f) => f.key)).catch(() => undefined);
+      await this.store.delete([...staged.map((f) => f.key), ...(error instanceof ExpectationFailedError ? [] : quarantined.map((q) => q.key))]).catch(() => undefined);
       throw error;
     } finally {
-      await this.temp.remove(...staged.map((f) => f.converted.path));
+      await this.temp.remove(...staged.map((f) => f.converted.path), ...quarantined.map((q) => q.path));
     }
+  }
+
+  private async convert(input: IngestInput, dataset: DatasetDef, schema: ColumnSchema[] | null, signal: AbortSignal, onProgress: IngestOptions['onProgress']): Promise<ConvertedFile> {
+    const started = Date.now();
+    const control = {
+      signal,
+      onProgress: onProgress && (({ fraction, rowsProcessed }: { fraction: number | null; rowsProcessed: number }) => {
+        const seconds = (Date.now() - started) / 1000;
+        onProgress({
+          phase: 'converting',
+          file: input.name,
+          fraction,
+          rowsPerSecond: seconds > 0 ? rowsProcessed / seconds : null,
+          etaSeconds: fraction ? (seconds * (1 - fraction)) / fraction : null,
+        });
+      }),
+    };
+    const output = await this.temp.path('.parquet');
+    return this.converter.toParquet(input, dataset, schema, output, control).catch(async (error: unknown) => {
+      await this.temp.remove(output); // a file refused half-way (too many rows, bad values) leaves nothing behind
+      throw error;
+    });
   }
 
   /** Ingests an HTTP body: streamed to a temp file (bounded), then converted and committed where compute runs (through the lake to a worker). */
@@ -234,6 +261,15 @@ export class DatasetService {
     const catalog = await this.registry.catalog().catch(() => null);
     return catalog?.registry.datasets.map((d) => d.name) ?? [];
   }
+}
+
+/** Every row of every file broke a row rule: the quarantined rows are in the lake, and no snapshot is made. */
+function nothingKept(dataset: DatasetDef, quarantined: QuarantinedFile[]): ExpectationFailedError {
+  const rows = quarantined.reduce((n, q) => n + q.rows, 0);
+  return new ExpectationFailedError(
+    `no row kept dataset ${dataset.name}'s expectations: all ${rows.toLocaleString('en-US')} rows were quarantined (${quarantined.map((q) => q.key).join(', ')}); nothing was committed`,
+    { dataset: dataset.name, quarantined: quarantined.map((q) => ({ key: q.key, rows: q.rows, file: q.file })) },
+  );
 }
 
 /** The snapshot after appending `staged` to `parent`; refuses a schema that changed under us. */

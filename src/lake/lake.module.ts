@@ -8,6 +8,9 @@ import { IdempotencyStore } from './idempotency.store';
 import { DuckDbFileConverter } from './duckdb.file-converter';
 import { FileConverter } from './file-converter';
 import { LakeMetrics } from './lake-metrics';
+import { DuckDbExpectationChecks } from './duckdb.expectation-checks';
+import { ExpectationChecks } from './expectation-checks';
+import { IngestChecks } from './ingest-checks';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from '../storage/object-store.module';
 
@@ -20,6 +23,8 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     DatasetService,
     IdempotencyStore,
     LakeMetrics,
+    IngestChecks,
+    { provide: ExpectationChecks, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbExpectationChecks(db) },
     {
       provide: FileConverter,
       inject: [CONVERTER_DATABASE, AppConfig],
@@ -27,6 +32,6 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     },
   ],
   controllers: [LakeController],
-  exports: [DatasetService, IdempotencyStore],
+  exports: [DatasetService, IdempotencyStore, IngestChecks],
 })
 export class LakeModule {}

@@ -13,6 +13,7 @@ import { OnlineRecord } from '../core/online-record';
 import { Value } from '../core/value-types';
 import { DatasetService } from '../lake/dataset.service';
 import { IdempotencyRecord, IdempotencyStore } from '../lake/idempotency.store';
+import { IngestChecks } from '../lake/ingest-checks';
 import { OnlineStore } from '../online-store/online-store';
 import { RegistryService } from '../registry/registry.service';
 import { PushTarget } from './dto/push.dto';
@@ -63,6 +64,7 @@ export class PushService {
     private readonly online: OnlineStore,
     private readonly temp: TempFiles,
     private readonly idempotency: IdempotencyStore,
+    private readonly checks: IngestChecks,
   ) {}
 
   /**
@@ -122,7 +124,11 @@ export class PushService {
     const rows = columnMapLength(df, 'df', { max: this.config.limits.maxPushRows, field: 'limits.max_push_rows' }, InvalidPushError);
     // Feast's client names the times event_timestamp and created, whatever the source calls them.
     const columns = { event: presentColumn(df, view.dataset.timestampField, 'event_timestamp'), created: presentColumn(df, view.dataset.createdTimestampField, 'created') };
-    await this.online.write(catalog.project, view, toRecords(view, df, rows, columns));
+    const records = toRecords(view, df, rows, columns);
+    // The dataset's rules hold for what reaches its views online too; its time columns may be named Feast's way here.
+    const renamed = new Map([[view.dataset.timestampField, columns.event], [view.dataset.createdTimestampField, columns.created]]);
+    this.checks.checkRows(view.dataset, df as Record<string, unknown[]>, rows, (name: string) => renamed.get(name) ?? name);
+    await this.online.write(catalog.project, view, records);
     return { rows };
   }
 
@@ -141,6 +147,7 @@ export class PushService {
     const rows = columnMapLength(request.df, 'df', { max: this.config.limits.maxPushRows, field: 'limits.max_push_rows' }, InvalidPushError);
     const times = { event: dataset.timestampField as string, created: dataset.createdTimestampField && dataset.createdTimestampField in request.df ? dataset.createdTimestampField : null };
     const perView = toOnline ? views.map((view) => ({ view, records: toRecords(view, request.df, rows, times) })) : [];
+    this.checks.checkRows(dataset, request.df as Record<string, unknown[]>, rows);
     return { project: catalog.project, dataset, views, rows, perView };
   }
 
@@ -167,7 +174,7 @@ export class PushService {
     try {
       // Bounded well within the lease, so an abandoned attempt cannot commit after its key was taken over.
       const budget = { timeout: { seconds: PUSH_TIMEOUT_SECONDS, field: "a push's time budget" } };
-      const snapshot = await withWorkControl(budget, (signal) => this.datasets.ingest(dataset.name, [{ path, format: 'jsonl', name: 'push' }], { fileKeys, signal }));
+      const snapshot = await withWorkControl(budget, (signal) => this.datasets.ingest(dataset.name, [{ path, format: 'jsonl', name: 'push' }], { fileKeys, signal, expectationsChecked: true }));
       return { dataset: dataset.name, snapshotId: snapshot.snapshotId };
     } finally {
       await this.temp.remove(path);

@@ -91,6 +91,11 @@ describe('DefinitionsBinding (real DuckDB, empty tables of the datasets schemas)
     expect(ts.issues).toEqual([expect.stringMatching(/^repo\/a\.yaml: datasets\[0\]\.timestamp_field: dataset flights has no column "dte" \(its columns: date, origin, airport, delay, legs\) \(line 4\)$/)]);
   });
 
+  it('names expectation columns the dataset does not have', async () => {
+    const { issues } = await bind(REPO.replace('{ name: flights, timestamp_field: date }', '{ name: flights, timestamp_field: date, expectations: { columns: { delay: { min: 0 }, price: { min: 0 } }, unique: [origin, gate] } }'));
+    expect(issues).toEqual([expect.stringMatching(/datasets\[0\]\.expectations: dataset flights has no column price, gate \(its columns: /)]);
+  });
+
   it('leaves a view whose dataset has no data for its first materialization, and says so', async () => {
     expect(await bind(REPO, {})).toEqual({ issues: [], unbound: [{ view: 'daily', dataset: 'flights' }, { view: 'raw', dataset: 'flights' }] });
   });

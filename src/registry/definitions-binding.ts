@@ -1,5 +1,6 @@
 import { FeatureCatalog, ResolvedView } from '../core/catalog';
 import { DatasetDef, Definitions } from '../core/definitions';
+import { expectationColumns } from '../core/expectations';
 import { ColumnSchema } from '../lake/dataset-manifest';
 import { ViewBinder } from '../offline-store/view-binder';
 import { FieldReader } from '../common/field-reader';
@@ -34,6 +35,7 @@ export class DefinitionsBinding {
       const schema = await this.schemas(dataset.def.name);
       schemas.set(dataset.def.name, schema);
       if (schema && !checkTimestampFields(dataset, schema)) broken.add(dataset.def.name);
+      if (schema) checkExpectationColumns(dataset, schema);
     }
     const unbound: UnboundView[] = [];
     for (const view of files.flatMap((f) => f.featureViews)) {
@@ -67,6 +69,12 @@ function checkTimestampFields({ def, at }: Located<DatasetDef>, schema: ColumnSc
     sound = false;
   }
   return sound;
+}
+
+function checkExpectationColumns({ def, at }: Located<DatasetDef>, schema: ColumnSchema[]): void {
+  if (!def.expectations) return;
+  const missing = expectationColumns(def.expectations).filter((column) => !schema.some((c) => c.name === column));
+  if (missing.length > 0) at.issue(`dataset ${def.name} has no column ${missing.join(', ')} (its columns: ${columnList(schema)})`, 'expectations');
 }
 
 /** A view without SQL takes its keys and features straight from the dataset's columns. */

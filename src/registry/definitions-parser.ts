@@ -2,6 +2,7 @@ import { FieldIssue, FieldReader } from '../common/field-reader';
 import { ValidationFailedError } from '../common/errors';
 import { parseYaml } from '../common/yaml-file';
 import { parseSkewSpec } from '../core/skew/skew-spec';
+import { readExpectations } from './expectations-parser';
 import { DatasetDef, DefinitionMetadata, DRIFT_METHODS, DriftMethod, DriftOverride, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef, SkewCheckDef } from '../core/definitions';
 import { parseDurationSeconds } from '../core/duration';
 import { isIdentifier } from '../core/identifiers';
@@ -116,13 +117,14 @@ function readJoinKeys(at: FieldReader): JoinKeyDef[] | undefined {
 }
 
 function readDataset(at: FieldReader): DatasetDef | undefined {
-  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', ...METADATA_FIELDS]);
+  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', 'expectations', ...METADATA_FIELDS]);
   const name = readName(at);
   if (!name) return undefined;
   return {
     name,
     timestampField: at.string('timestamp_field'),
     createdTimestampField: at.string('created_timestamp_field'),
+    expectations: readExpectations(at),
     ...readMetadata(at),
   };
 }

@@ -162,6 +162,51 @@ describe('feature repo definitions', () => {
     ]);
   });
 
+  it('reads dataset expectations as the repo declares them', () => {
+    // A function replacement: the regex's `$'` would be a replacement pattern in a string.
+    const text = BASE.replace('timestamp_field: date', () => `timestamp_field: date
+    expectations:
+      on_violation: quarantine
+      columns:
+        price:  { not_null: true, min: 0, max_null_rate: 0.01 }
+        symbol: { not_null: true, regex: '^[A-Z]{1,6}$', allowed: [AAPL, MSFT], max_length: 6 }
+      unique: [symbol, date]
+      rows: { min: 1, max: 1000000 }`);
+    const { issues, definitions } = check({ 'a.yaml': text });
+    expect(issues).toEqual([]);
+    expect(definitions.datasets[0].expectations).toEqual({
+      onViolation: 'quarantine',
+      columns: [
+        { column: 'price', rules: { notNull: true, min: 0, maxNullRate: 0.01 } },
+        { column: 'symbol', rules: { notNull: true, regex: '^[A-Z]{1,6}$', allowed: ['AAPL', 'MSFT'], maxLength: 6 } },
+      ],
+      unique: ['symbol', 'date'],
+      rows: { min: 1, max: 1000000 },
+    });
+    const minimal = check({ 'a.yaml': BASE.replace('timestamp_field: date', 'timestamp_field: date\n    expectations: { columns: { price: { min: 0 } } }') });
+    expect(minimal.definitions.datasets[0].expectations).toEqual({ onViolation: 'reject', columns: [{ column: 'price', rules: { min: 0 } }] });
+  });
+
+  it.each([
+    ['on_violation: drop, rows: { min: 1 }', /expectations\.on_violation: must be one of reject, quarantine, warn, got "drop" \(line 9\)/],
+    ["columns: { price: { regex: '[' } }", /expectations\.columns\.price\.regex: is not a regular expression: .* \(line 9\)/],
+    ['columns: { price: { allowed: [] } }', /expectations\.columns\.price\.allowed: must be a non-empty list/],
+    ['columns: { price: { max_null_rate: 2 } }', /expectations\.columns\.price\.max_null_rate: must be a number from 0 to 1, got 2/],
+    ['columns: { price: { max_length: 0 } }', /expectations\.columns\.price\.max_length: must be a whole number of characters/],
+    ['columns: { price: { minimum: 0 } }', /expectations\.columns\.price\.minimum: unknown field \(allowed: not_null, min, max/],
+    ['columns: { price: 3 }', /expectations\.columns\.price: must be a mapping of fields, got 3/],
+    ['columns: { price: { min: [1] } }', /expectations\.columns\.price\.min: must be a number \(or a time or text, quoted\)/],
+    ['rows: { min: 5, max: 2 }', /expectations\.rows\.min: min \(5\) is above max \(2\)/],
+    ['unique: []', /expectations\.unique: must name at least one column/],
+    ['columns: { price: {} }', /expectations\.columns\.price: declares no rule \(use not_null, min/],
+    ['{}', /datasets\[0\]\.expectations: declares no rule \(columns, unique or rows\) \(line 9\)/],
+  ])('locates a bad expectation: %s', (yaml, message) => {
+    const text = BASE.replace('timestamp_field: date', `timestamp_field: date\n    expectations: ${yaml.startsWith('{') ? yaml : `{ ${yaml} }`}`);
+    const { issues } = check({ 'a.yaml': text });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(message);
+  });
+
   it('accepts join keys with a type each', () => {
     const text = 'entities:\n  - name: trip\n    join_keys: [{ name: city, type: string }, { name: zone, type: int32 }]\n';
     const { issues, definitions } = check({ 'a.yaml': text });

@@ -1,4 +1,5 @@
 import { DefinitionMetadata, RegistryVersion } from '../core/definitions';
+import { Expectations } from '../core/expectations';
 import { formatDuration } from '../core/duration';
 
 /** The applied definitions in the feature repo's own (snake_case) vocabulary. */
@@ -13,6 +14,7 @@ export function toRegistryBody(r: RegistryVersion) {
       name: d.name,
       timestamp_field: d.timestampField,
       created_timestamp_field: d.createdTimestampField,
+      expectations: d.expectations && expectationsBody(d.expectations),
       ...metadata(d),
     })),
     feature_views: r.featureViews.map((v) => ({
@@ -42,4 +44,18 @@ export function toRegistryBody(r: RegistryVersion) {
 
 function metadata(def: DefinitionMetadata): DefinitionMetadata {
   return { description: def.description, tags: def.tags, owner: def.owner };
+}
+
+/** Expectations as the repo declares them (`on_violation`, `columns: {price: {min: 0}}`, …). */
+function expectationsBody(e: Expectations) {
+  const rules = (r: Expectations['columns'][number]['rules']) => ({
+    not_null: r.notNull,
+    min: r.min,
+    max: r.max,
+    regex: r.regex,
+    allowed: r.allowed,
+    max_null_rate: r.maxNullRate,
+    max_length: r.maxLength,
+  });
+  return { on_violation: e.onViolation, columns: Object.fromEntries(e.columns.map((c) => [c.column, rules(c.rules)])), unique: e.unique, rows: e.rows };
 }

@@ -138,6 +138,13 @@ describe('featurelake CLI', () => {
     // A file that is not there is a coded failure too (it printed `error: ENOENT …`).
     const absent = run('ingest', 'flights', join(dir, 'no-such-folder', 'flights.csv'));
     expect([absent.status, absent.stderr.trim()]).toEqual([1, `error [FILE_NOT_FOUND]: no such file or folder: ${join(dir, 'no-such-folder', 'flights.csv')}`]);
+    // The example's airport_conditions expects upper-case codes and visibilities of 0–100 miles.
+    writeFileSync(join(dir, 'conditions.csv'), 'airport,observed_at,visibility_miles,wind_knots,ground_stop\nORD,2001-01-01T08:00:00Z,10,5,false\nord,2001-01-01T08:00:00Z,-3,5,false\n');
+    const broken = run('ingest', 'airport_conditions', join(dir, 'conditions.csv'));
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/^error \[EXPECTATION_FAILED\]: conditions\.csv: 2 expectation\(s\) of dataset airport_conditions failed; nothing was committed:\n {2}airport\.regex .*: 1 row, e\.g\. \{"airport":"ord","observed_at":"2001-01-01T08:00:00\.000000Z"/);
+    expect(broken.stderr).toMatch(/\n {2}visibility_miles\.min \(visibility_miles >= 0\): 1 row/);
+    expect(run('datasets', 'describe', 'airport_conditions').stdout).toMatch(/latest_snapshot: null/);
   });
 
   it('prints its version, with Node and DuckDB', () => {

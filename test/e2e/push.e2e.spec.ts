@@ -74,6 +74,10 @@ describe('push', () => {
     [{ push_source_name: 'airport_conditions_push', df: { airport: ['ORD', 'ATL'], observed_at: [minutesAgo(1)] } }, 400, 'INVALID_PUSH', /df\.observed_at: has 1 values but airport has 2/],
     [{ push_source_name: 'airport_conditions_push', df: conditions(['ORD'], minutesAgo(1), 1), to: 'elsewhere' }, 400, 'VALIDATION_FAILED', /to: must be one of online, offline, online_and_offline/],
     [{ push_source_name: 'airport_conditions_push', df: { ...conditions(['ORD'], minutesAgo(1), 1), extra: [1] }, to: 'online_and_offline' }, 422, 'SCHEMA_MISMATCH', /unexpected extra/],
+    // The dataset's expectations (feature-repo/flights.yaml), to any destination:
+    [{ push_source_name: 'airport_conditions_push', df: conditions(['ORD', 'ATL'], minutesAgo(1), -2) }, 422, 'EXPECTATION_FAILED', /visibility_miles\.min \(visibility_miles >= 0\): 2 rows, e\.g\. \{"airport":"ORD"/],
+    [{ push_source_name: 'airport_conditions_push', df: conditions(['ord'], minutesAgo(1), 1), to: 'online_and_offline' }, 422, 'EXPECTATION_FAILED', /airport\.regex/],
+    [{ push_source_name: 'airport_conditions_push', df: conditions(['ORD'], minutesAgo(1), 101), to: 'offline' }, 422, 'EXPECTATION_FAILED', /visibility_miles\.max/],
   ])('rejects a bad push (%#) and writes nothing anywhere', async (body, status, code, message) => {
     const lake = await app.get(ObjectStore).list('');
     const before = await visibility(['ORD']);
@@ -81,6 +85,17 @@ describe('push', () => {
     expect(errorOf(response)).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(await app.get(ObjectStore).list('')).toEqual(lake);
     expect(await visibility(['ORD'])).toEqual(before);
+  });
+
+  it("applies the dataset's expectations to /write-to-online-store too (Feast's column names), writing nothing", async () => {
+    const before = await visibility(['ORD']);
+    const df = { airport: ['ORD'], event_timestamp: [minutesAgo(1)], visibility_miles: [500], wind_knots: [3], ground_stop: [false] };
+    const response = await http.post('/write-to-online-store').send({ feature_view_name: 'airport_conditions', df }).expect(422);
+    expect(response.headers['x-error-code']).toBe('EXPECTATION_FAILED');
+    expect(errorOf(response).message).toMatch(/visibility_miles\.max \(visibility_miles <= 100\): 1 row/);
+    expect(await visibility(['ORD'])).toEqual(before);
+    await http.post('/write-to-online-store').send({ feature_view_name: 'airport_conditions', df: { ...df, visibility_miles: [50] } }).expect(200);
+    expect((await visibility(['ORD'])).values).toEqual([50]);
   });
 
   it('never lets an older value replace a newer one when pushes race a materialization', async () => {

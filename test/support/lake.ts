@@ -6,6 +6,9 @@ import { defaultLimits } from '../../src/config/config-limits';
 import { FeatureCatalog } from '../../src/core/catalog';
 import { DatasetService } from '../../src/lake/dataset.service';
 import { DuckDbFileConverter } from '../../src/lake/duckdb.file-converter';
+import { DuckDbExpectationChecks } from '../../src/lake/duckdb.expectation-checks';
+import { IngestChecks } from '../../src/lake/ingest-checks';
+import { Metrics } from '../../src/metrics/metrics';
 import { LocalObjectStore } from '../../src/storage/local.object-store';
 import { ObjectStore } from '../../src/storage/object-store';
 import { S3ObjectStore } from '../../src/storage/s3.object-store';
@@ -43,6 +46,7 @@ export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir:
   const converter = new DuckDbFileConverter(db, { maxRows: config.limits.maxIngestRows, maxBytes: config.limits.maxIngestBytes });
   const temp = new TempFiles(join(dir, 'tmp'));
   const calls = new ComputeCalls(new LocalJobQueue(new ShutdownSignal()), config);
-  const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp));
+  const checks = new IngestChecks(new DuckDbExpectationChecks(db), temp, new Metrics());
+  const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp), checks);
   return { datasets, close: () => db.close() };
 }

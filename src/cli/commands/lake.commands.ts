@@ -69,7 +69,17 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
         process.stdout.write(
           describeYaml({
             ...(definition ?? { name, declared: false }),
-            latest_snapshot: latest && { snapshot_id: latest.snapshotId, committed_at: latest.committedAt, rows: latest.rowCount, files: latest.files.length, event_time_range: latest.timeRange, schema: latest.schema },
+            latest_snapshot: latest && {
+              snapshot_id: latest.snapshotId,
+              committed_at: latest.committedAt,
+              rows: latest.rowCount,
+              files: latest.files.length,
+              event_time_range: latest.timeRange,
+              schema: latest.schema,
+              // Of the rows this snapshot added, and what the expectations found in them.
+              profile: latest.profile,
+              checks: latest.checks,
+            },
             snapshots: details.snapshots.map((s) => ({ snapshot_id: s.snapshotId, committed_at: s.committedAt, rows: s.rowCount, added_rows: s.added.rows, added_files: s.added.files })),
           }),
         );
