@@ -21,6 +21,8 @@ export interface DataFile {
   addedInSnapshot: number;
   /** Name of the file the user ingested. */
   sourceName: string;
+  /** sha256 of the bytes as they were given: the same bytes again are found, and not added twice. */
+  sourceSha256?: string;
 }
 
 /**
@@ -45,6 +47,15 @@ export interface DatasetSnapshot {
   /** What the dataset's expectations found in the files this snapshot added (absent: none declared). */
   checks?: SnapshotChecks;
 }
+
+/** An input an ingest left out because its bytes are in the dataset already (snapshotId: null when given twice in one ingest). */
+export interface DuplicateInput {
+  file: string;
+  snapshotId: number | null;
+}
+
+/** What an ingest answers: the snapshot it committed (or, when every input was a duplicate, the latest one), and what it left out. */
+export type IngestedSnapshot = DatasetSnapshot & { skipped?: DuplicateInput[] };
 
 export interface SnapshotChecks {
   mode: ViolationMode;

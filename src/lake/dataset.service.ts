@@ -7,7 +7,7 @@ import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, FileFormat, IngestInput, SnapshotChecks } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, DuplicateInput, FileFormat, IngestedSnapshot, IngestInput, SnapshotChecks } from './dataset-manifest';
 import { IngestChecks } from './ingest-checks';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
@@ -22,6 +22,7 @@ import { ScratchObjects } from '../storage/scratch-objects';
 interface IngestCall {
   name: string;
   format: FileFormat;
+  allowDuplicate?: boolean;
   path?: string;
   key?: string;
 }
@@ -49,12 +50,15 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** The rows were checked against the dataset's expectations already (a push): not again. */
   expectationsChecked?: boolean;
+  /** Add inputs whose bytes the dataset holds already (by default they are left out, and said so). */
+  allowDuplicate?: boolean;
 }
 
 interface StagedFile {
   converted: ConvertedFile;
   key: string;
   input: IngestInput;
+  digest: string;
 }
 
 /** Rows a quarantine set apart: a local file, bound for `key` in the lake beside the dataset. */
@@ -88,12 +92,12 @@ export class DatasetService {
    * Ingests local files as one snapshot (all of them or none) into a dataset declared in the
    * registry, within `limits.ingest_timeout_seconds`; `signal` stops it early (the client left).
    */
-  async ingest(name: string, inputs: IngestInput[], options: IngestOptions = {}): Promise<DatasetSnapshot> {
+  async ingest(name: string, inputs: IngestInput[], options: IngestOptions = {}): Promise<IngestedSnapshot> {
     return this.ingestAs(await this.declared(name), inputs, options);
   }
 
   /** The same for a dataset featurelake keeps itself (feature logs), described by `dataset`. */
-  async ingestAs(dataset: DatasetDef, inputs: IngestInput[], options: IngestOptions = {}): Promise<DatasetSnapshot> {
+  async ingestAs(dataset: DatasetDef, inputs: IngestInput[], options: IngestOptions = {}): Promise<IngestedSnapshot> {
     this.log(dataset.name); // the name must be an identifier
     const timeout = { seconds: this.config.limits.ingestTimeoutSeconds, field: 'limits.ingest_timeout_seconds' };
     return withWorkControl({ signals: [options.signal], timeout }, (signal) => this.stageAndCommit(dataset, inputs, signal, options));
@@ -110,22 +114,31 @@ export class DatasetService {
     return `datasets/${name}/data/${randomUUID()}.parquet`;
   }
 
-  private async stageAndCommit(dataset: DatasetDef, inputs: IngestInput[], signal: AbortSignal, options: IngestOptions): Promise<DatasetSnapshot> {
+  private async stageAndCommit(dataset: DatasetDef, inputs: IngestInput[], signal: AbortSignal, options: IngestOptions): Promise<IngestedSnapshot> {
     const onProgress = options.onProgress;
     const name = dataset.name;
     const staged: StagedFile[] = [];
     const quarantined: QuarantinedFile[] = [];
     const violations: SnapshotChecks['violations'] = [];
+    const skipped: DuplicateInput[] = [];
     try {
-      let schema = (await this.log(name).latest())?.manifest.schema ?? null;
+      const latest = (await this.log(name).latest())?.manifest ?? null;
+      let schema = latest?.schema ?? null;
+      const known = new Map<string, number | null>((latest?.files ?? []).flatMap((f) => (f.sourceSha256 ? [[f.sourceSha256, f.addedInSnapshot] as [string, number]] : [])));
       for (const input of inputs) {
+        const digest = await this.temp.sha256(input.path);
+        if (known.has(digest) && !options.allowDuplicate) {
+          skipped.push({ file: input.name, snapshotId: known.get(digest)! });
+          continue;
+        }
+        known.set(digest, null);
         const converted = await this.convert(input, dataset, schema, signal, onProgress);
         const checked = await this.checks.apply(options.expectationsChecked ? { ...dataset, expectations: undefined } : dataset, input, converted).catch(async (error: unknown) => {
           await this.temp.remove(converted.path);
           throw error;
         });
         schema ??= converted.schema;
-        if (checked.converted) staged.push({ converted: checked.converted, input, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
+        if (checked.converted) staged.push({ converted: checked.converted, input, digest, key: options.fileKeys?.[staged.length] ?? this.newFileKey(name) });
         if (checked.quarantined) quarantined.push({ ...checked.quarantined, file: input.name, key: `datasets/${name}/quarantine/${randomUUID()}.parquet` });
         violations.push(...checked.violations.map((v) => ({ rule: v.name, file: input.name, violations: v.violations })));
       }
@@ -134,13 +147,24 @@ export class DatasetService {
         if (signal.aborted) throw stoppedError(signal);
         await this.store.putFile(file.key, file.path);
       }
+      // Every input is in the dataset already: nothing to commit, and the answer says where they are.
+      if (skipped.length === inputs.length && latest) return { ...latest, skipped };
       if (staged.length === 0) throw nothingKept(dataset, quarantined);
       const profile = await this.checks.profile(staged.map((f) => f.converted.path), staged[0].converted.schema);
       const checks = dataset.expectations ? { mode: dataset.expectations.onViolation, violations, quarantined: quarantined.map(({ key, rows, file }) => ({ key, rows, file })) } : undefined;
       onProgress?.({ phase: 'committing', file: null });
       if (signal.aborted) throw stoppedError(signal);
-      const entry = await this.log(name).commit((latest, id) => ({ ...nextSnapshot(name, latest?.manifest ?? null, id, staged), profile, ...(checks ? { checks } : {}) }));
-      return entry.manifest;
+      // An ingest of the same bytes may have committed while this one ran: checked again on the parent each try.
+      let raced: StagedFile[] = [];
+      const entry = await this.log(name).commit((parent, id) => {
+        raced = options.allowDuplicate ? [] : staged.filter((f) => parent?.manifest.files.some((p) => p.sourceSha256 === f.digest));
+        if (raced.length === staged.length) throw new DuplicateRace(parent!.manifest);
+        return { ...nextSnapshot(name, parent?.manifest ?? null, id, staged.filter((f) => !raced.includes(f))), profile, ...(checks ? { checks } : {}) };
+      }).catch((error: unknown) => (error instanceof DuplicateRace ? error : Promise.reject(error)));
+      const manifest = entry instanceof DuplicateRace ? entry.latest : entry.manifest;
+      if (raced.length > 0) await this.store.delete(raced.map((f) => f.key));
+      skipped.push(...raced.map((f) => ({ file: f.input.name, snapshotId: manifest.files.find((p) => p.sourceSha256 === f.digest)?.addedInSnapshot ?? null })));
+      return skipped.length > 0 ? { ...manifest, skipped } : manifest;
     } catch (error) {
       await this.store.delete([...staged.map((f) => f.key), ...(error instanceof ExpectationFailedError ? [] : quarantined.map((q) => q.key))]).catch(() => undefined);
       throw error;
@@ -172,7 +196,7 @@ export class DatasetService {
   }
 
   /** Ingests an HTTP body: streamed to a temp file (bounded), then converted and committed where compute runs (through the lake to a worker). */
-  async ingestStream(name: string, body: Readable, contentType: string | undefined, signal?: AbortSignal): Promise<DatasetSnapshot> {
+  async ingestStream(name: string, body: Readable, contentType: string | undefined, signal?: AbortSignal, allowDuplicate = false): Promise<IngestedSnapshot> {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const format = CONTENT_TYPES[mediaType];
     if (!format) {
@@ -186,17 +210,17 @@ export class DatasetService {
     let key: string | undefined;
     try {
       if (this.calls.remote) key = await this.scratch.put('uploads', path, `.${format}`);
-      return await this.calls.run<IngestCall, DatasetSnapshot>('dataset.ingest', key ? { name, format, key } : { name, format, path }, signal);
+      return await this.calls.run<IngestCall, IngestedSnapshot>('dataset.ingest', key ? { name, format, key, allowDuplicate } : { name, format, path, allowDuplicate }, signal);
     } finally {
       await this.temp.remove(path);
       if (key) await this.scratch.remove(key);
     }
   }
 
-  private async ingestCall(input: IngestCall, signal: AbortSignal): Promise<DatasetSnapshot> {
+  private async ingestCall(input: IngestCall, signal: AbortSignal): Promise<IngestedSnapshot> {
     const path = input.key ? await this.scratch.fetch(input.key, `.${input.format}`) : input.path!;
     try {
-      return await this.ingest(input.name, [{ path, format: input.format, name: 'request body' }], { signal });
+      return await this.ingest(input.name, [{ path, format: input.format, name: 'request body' }], { signal, allowDuplicate: input.allowDuplicate });
     } finally {
       if (input.key) await this.temp.remove(path);
     }
@@ -263,6 +287,11 @@ export class DatasetService {
   }
 }
 
+/** Every staged file's bytes were committed by a concurrent ingest while this one ran: nothing to add. */
+class DuplicateRace {
+  constructor(readonly latest: DatasetSnapshot) {}
+}
+
 /** Every row of every file broke a row rule: the quarantined rows are in the lake, and no snapshot is made. */
 function nothingKept(dataset: DatasetDef, quarantined: QuarantinedFile[]): ExpectationFailedError {
   const rows = quarantined.reduce((n, q) => n + q.rows, 0);
@@ -278,7 +307,7 @@ function nextSnapshot(name: string, parent: DatasetSnapshot | null, id: number, 
   if (parent && !sameSchema(parent.schema, schema)) {
     throw new SchemaMismatchError(`dataset ${name} changed schema while this ingest ran; ingest again`);
   }
-  const added: DataFile[] = staged.map(({ converted, key, input }) => ({
+  const added: DataFile[] = staged.map(({ converted, key, input, digest }) => ({
     key,
     rows: converted.rows,
     bytes: converted.bytes,
@@ -286,6 +315,7 @@ function nextSnapshot(name: string, parent: DatasetSnapshot | null, id: number, 
     maxTimestamp: converted.maxTimestamp === null ? null : formatTimestamp(converted.maxTimestamp),
     addedInSnapshot: id,
     sourceName: input.name,
+    sourceSha256: digest,
   }));
   const files = [...(parent?.files ?? []), ...added];
   return {

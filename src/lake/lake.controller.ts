@@ -1,8 +1,9 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access } from '../auth/access.decorator';
 import { RequestSignal } from '../common/request-signal';
+import { ValidationFailedError } from '../common/errors';
 import { DatasetService } from './dataset.service';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
@@ -28,8 +29,26 @@ export class LakeController {
   @Post(':name/files')
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')
-  @ApiOperation({ summary: 'Ingest the request body (Parquet, CSV or JSON Lines, by Content-Type) as a new snapshot.' })
-  async ingest(@Param('name') name: string, @Req() request: FastifyRequest, @RequestSignal() signal: AbortSignal, @Headers('content-type') contentType?: string) {
-    return toSnapshotBody(await this.datasets.ingestStream(name, request.raw, contentType, signal));
+  @ApiOperation({
+    summary: 'Ingest the request body (Parquet, CSV or JSON Lines, by Content-Type) as a new snapshot: 201; the same bytes again: 200 with the snapshot that holds them and `skipped` (unless ?allow_duplicate=true).',
+  })
+  async ingest(
+    @Param('name') name: string,
+    @Req() request: FastifyRequest,
+    @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query('allow_duplicate') allowDuplicate?: string,
+    @Headers('content-type') contentType?: string,
+  ) {
+    const snapshot = await this.datasets.ingestStream(name, request.raw, contentType, signal, parseFlag(allowDuplicate, 'allow_duplicate'));
+    if (snapshot.skipped?.length) reply.status(200); // nothing was added: the answer names the snapshot that has these bytes
+    return { ...toSnapshotBody(snapshot), ...(snapshot.skipped ? { skipped: snapshot.skipped.map((d) => ({ file: d.file, snapshot_id: d.snapshotId })) } : {}) };
   }
+}
+
+/** `true` or `false` (absent: false); anything else names the parameter. */
+function parseFlag(value: string | undefined, field: string): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ValidationFailedError(`${field}: must be true or false, got ${JSON.stringify(value)}`, { field });
 }

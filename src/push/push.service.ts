@@ -174,7 +174,7 @@ export class PushService {
     try {
       // Bounded well within the lease, so an abandoned attempt cannot commit after its key was taken over.
       const budget = { timeout: { seconds: PUSH_TIMEOUT_SECONDS, field: "a push's time budget" } };
-      const snapshot = await withWorkControl(budget, (signal) => this.datasets.ingest(dataset.name, [{ path, format: 'jsonl', name: 'push' }], { fileKeys, signal, expectationsChecked: true }));
+      const snapshot = await withWorkControl(budget, (signal) => this.datasets.ingest(dataset.name, [{ path, format: 'jsonl', name: 'push' }], { fileKeys, signal, expectationsChecked: true, allowDuplicate: true }));
       return { dataset: dataset.name, snapshotId: snapshot.snapshotId };
     } finally {
       await this.temp.remove(path);

@@ -56,6 +56,9 @@ describe('featurelake CLI', () => {
     const ingest = run('ingest', 'flights', join(dir, 'flights.csv'));
     expect(ingest.stdout).toMatch(/Ingested 3 rows into flights as snapshot 1 \(3 rows in all, events 2001-01-01T08:00:00Z … 2001-01-02T09:00:00Z\)/);
     expect(run('ingest', 'airports', AIRPORTS_CSV).status).toBe(0);
+    // Ingesting the same file again (the newcomer's doubled departures) is a no-op that says so.
+    const again = run('ingest', 'flights', join(dir, 'flights.csv'));
+    expect([again.status, again.stdout.trim()]).toEqual([0, 'Skipped flights.csv: the same bytes are already in snapshot 1 of flights (--allow-duplicate adds them again).\nNothing to ingest: flights stays at snapshot 1 (3 rows).']);
     expect(run('datasets').stdout).toMatch(/flights\s+1\s+3\s+1\s+2001-01-01T08:00:00Z … 2001-01-02T09:00:00Z/);
   });
 
@@ -170,7 +173,7 @@ describe('featurelake CLI', () => {
     expect(locked.status).toBe(1);
     expect(locked.stderr).toContain(`error [STORE_LOCKED]: `);
     expect(locked.stderr).toContain(`is held open by the featurelake server at ${url} (pid ${server.pid}); send this request to its HTTP API`);
-    expect(run('ingest', 'flights', join(dir, 'flights.csv')).stdout).toContain('as snapshot 2');
+    expect(run('ingest', 'flights', join(dir, 'flights.csv'), '--allow-duplicate').stdout).toContain('as snapshot 2');
     expect(run('apply').status).toBe(0);
     // delay_model logs what it serves; the log is still in memory (30 s flushes) when SIGTERM comes.
     const served = await fetch(`${url}/get-online-features`, {

@@ -56,6 +56,11 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${join(dir, 'flights.parquet')}')`);
     expect(flights.body).toMatchObject({ dataset: 'flights', snapshot_id: 1, row_count: n });
     await http.post('/datasets/airports/files').set('Content-Type', 'text/csv').send(readFileSync(AIRPORTS_CSV)).expect(201);
+    // The same bytes again add nothing: 200, the snapshot that holds them, and what was left out.
+    const again = await http.post('/datasets/airports/files').set('Content-Type', 'text/csv').send(readFileSync(AIRPORTS_CSV)).expect(200);
+    expect(again.body).toMatchObject({ snapshot_id: 1, row_count: 3376, skipped: [{ file: 'request body', snapshot_id: 1 }] });
+    const bad = await http.post('/datasets/airports/files?allow_duplicate=maybe').set('Content-Type', 'text/csv').send(readFileSync(AIRPORTS_CSV)).expect(400);
+    expect(bad.headers['x-error-code']).toBe('VALIDATION_FAILED');
     const list = await http.get('/datasets').expect(200);
     expect(list.body.datasets.map((d: { name: string; row_count: number }) => [d.name, d.row_count])).toEqual([
       ['airport_conditions', 0],

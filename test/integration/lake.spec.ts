@@ -129,14 +129,44 @@ describe.each(['local', 's3'] as const)('lake datasets on %s', (kind) => {
 
   it('loses no commit when ingests run concurrently', async () => {
     const before = (await datasets.snapshot('flights'))!;
-    const csv = join(dir, 'one.csv');
-    writeFileSync(csv, 'date,delay,distance,origin,destination\n2001-03-01,1,2,A,B\n');
-    const results = await Promise.all(Array.from({ length: 6 }, () => datasets.ingestStream('flights', createReadStream(csv), 'text/csv')));
+    const csv = (i: number) => {
+      const path = join(dir, `one-${i}.csv`);
+      writeFileSync(path, `date,delay,distance,origin,destination\n2001-03-01,${i},2,A,B\n`);
+      return path;
+    };
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => datasets.ingestStream('flights', createReadStream(csv(i)), 'text/csv')));
     const ids = results.map((s) => s.snapshotId).sort((a, b) => a - b);
     expect(ids).toEqual([1, 2, 3, 4, 5, 6].map((i) => before.snapshotId + i));
     const latest = (await datasets.snapshot('flights'))!;
     expect(latest.rowCount).toBe(before.rowCount + 6);
     expect(latest.files).toHaveLength(before.files.length + 6);
+  });
+
+  it('adds the same bytes once: again, it names the snapshot that holds them, also when ingests of them race; allowDuplicate adds them anyway', async () => {
+    const csv = join(dir, 'same.csv');
+    writeFileSync(csv, 'date,delay,distance,origin,destination\n2001-04-01,7,2,A,B\n');
+    const input = { path: csv, format: 'csv' as const, name: 'same.csv' };
+    const first = await datasets.ingest('flights', [input]);
+    expect(first.skipped).toBeUndefined();
+    const objects = await lakeState();
+    const again = await datasets.ingest('flights', [input]);
+    expect(again).toMatchObject({ snapshotId: first.snapshotId, rowCount: first.rowCount, skipped: [{ file: 'same.csv', snapshotId: first.snapshotId }] });
+    expect(await lakeState()).toEqual(objects); // nothing uploaded, nothing committed
+
+    const other = join(dir, 'racing.csv');
+    writeFileSync(other, 'date,delay,distance,origin,destination\n2001-04-02,8,2,A,B\n');
+    const raced = await Promise.all(Array.from({ length: 5 }, () => datasets.ingestStream('flights', createReadStream(other), 'text/csv')));
+    const committed = raced.filter((s) => !s.skipped);
+    expect(committed).toHaveLength(1);
+    expect(raced.filter((s) => s.skipped).map((s) => s.skipped)).toEqual(Array.from({ length: 4 }, () => [{ file: 'request body', snapshotId: committed[0].snapshotId }]));
+    const latest = (await datasets.snapshot('flights'))!;
+    expect(latest.files.filter((f) => f.sourceName === 'request body' && f.rows === 1).length).toBeGreaterThan(0);
+    expect(latest.snapshotId).toBe(committed[0].snapshotId);
+    expect((await lakeState()).filter((k) => k.startsWith('datasets/flights/data/')).length).toBe(latest.files.length); // the racers' uploads are gone
+
+    const forced = await datasets.ingest('flights', [input], { allowDuplicate: true });
+    expect(forced).toMatchObject({ snapshotId: latest.snapshotId + 1, rowCount: latest.rowCount + 1 });
+    expect(forced.skipped).toBeUndefined();
   });
 
   it('ingests a dataset without a timestamp field (static reference data)', async () => {

@@ -16,12 +16,14 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
     .description('land files (Parquet, CSV or JSON Lines) in a dataset as one new snapshot')
     .argument('<dataset>', 'dataset name (declared in the feature repo)')
     .argument('<files...>', 'files to ingest; the format comes from the extension')
-    .action((dataset: string, files: string[]) =>
+    .option('--allow-duplicate', 'add files whose bytes the dataset holds already (by default they are left out)')
+    .action((dataset: string, files: string[], options: { allowDuplicate?: boolean }) =>
       withServices(globals(), async (get) => {
         const started = Date.now();
         const reporter = new ProgressReporter();
         const snapshot = await get(DatasetService)
           .ingest(dataset, files.map(toInput), {
+            allowDuplicate: options.allowDuplicate,
             onProgress: (p) =>
               reporter.update(
                 p.phase === 'converting'
@@ -30,6 +32,14 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
               ),
           })
           .finally(() => reporter.done());
+        for (const d of snapshot.skipped ?? []) {
+          const where = d.snapshotId === null ? 'given twice' : `already in snapshot ${d.snapshotId}`;
+          console.log(`Skipped ${d.file}: the same bytes are ${where} of ${dataset} (--allow-duplicate adds them again).`);
+        }
+        if (snapshot.skipped?.length === files.length) {
+          console.log(`Nothing to ingest: ${dataset} stays at snapshot ${snapshot.snapshotId} (${count(snapshot.rowCount)} rows).`);
+          return;
+        }
         const range = snapshot.timeRange ? `, events ${snapshot.timeRange.min} … ${snapshot.timeRange.max}` : '';
         console.log(
           `Ingested ${count(snapshot.added.rows)} rows into ${dataset} as snapshot ${snapshot.snapshotId} ` +

@@ -37,7 +37,7 @@ export class DuckDbLogSink extends LogSink {
         await c.run(`COPY (SELECT ${select.join(', ')} FROM temp.log_rows) TO ${quoteLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
         await c.run('DROP TABLE temp.log_rows');
       });
-      await this.datasets.ingestAs(shape.dataset, [{ path: parquet, format: 'parquet', name: `${shape.service} feature log` }]);
+      await this.datasets.ingestAs(shape.dataset, [{ path: parquet, format: 'parquet', name: `${shape.service} feature log` }], { allowDuplicate: true }); // every flush is new rows, whatever its bytes
     } finally {
       await this.temp.remove(parquet);
     }
