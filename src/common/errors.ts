@@ -136,6 +136,10 @@ export class EntityNotFoundError extends DomainError {
   readonly code = 'ENTITY_NOT_FOUND';
   readonly status = 404;
 }
+export class SnapshotNotFoundError extends DomainError {
+  readonly code = 'SNAPSHOT_NOT_FOUND';
+  readonly status = 404;
+}
 /** Incoming rows broke a dataset's expectations (on_violation: reject); nothing was committed. */
 export class ExpectationFailedError extends DomainError {
   readonly code = 'EXPECTATION_FAILED';

@@ -36,7 +36,15 @@ export interface DatasetSnapshot {
   snapshotId: number;
   parentSnapshotId: number | null;
   committedAt: string;
-  operation: 'append';
+  /** `append`: files added; `rollback`: the files of an earlier snapshot (`rolledBackTo`) again. */
+  operation: 'append' | 'rollback';
+  rolledBackTo?: number;
+  /**
+   * The latest snapshot (up to this one) that took files away rather than adding them (a
+   * rollback): a view that consumed an earlier snapshot recomputes everything, since what it
+   * consumed is no longer all there.
+   */
+  lastRewrite?: number;
   schema: ColumnSchema[];
   files: DataFile[];
   rowCount: number;

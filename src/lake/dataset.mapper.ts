@@ -7,6 +7,8 @@ export function toSnapshotBody(s: DatasetSnapshot) {
     snapshot_id: s.snapshotId,
     parent_snapshot_id: s.parentSnapshotId,
     committed_at: s.committedAt,
+    operation: s.operation,
+    ...(s.rolledBackTo ? { rolled_back_to: s.rolledBackTo } : {}),
     row_count: s.rowCount,
     time_range: s.timeRange,
     schema: s.schema,

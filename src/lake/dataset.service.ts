@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DatasetNotFoundError, ExpectationFailedError, SchemaMismatchError, UnsupportedMediaTypeError } from '../common/errors';
+import { DatasetNotFoundError, ExpectationFailedError, SchemaMismatchError, SnapshotNotFoundError, UnsupportedMediaTypeError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
@@ -248,6 +248,23 @@ export class DatasetService {
     };
   }
 
+  /**
+   * Commits a new snapshot equal to snapshot `to`: the same files, schema and totals, so a
+   * bad ingest is undone without losing history (every snapshot stays readable). Views
+   * materialized since recompute in full at their next run (`lastRewrite`).
+   */
+  async rollback(name: string, to: number): Promise<DatasetSnapshot> {
+    await this.declared(name);
+    const target = await this.snapshot(name, to);
+    if (!target) throw new SnapshotNotFoundError(`dataset ${name} has no snapshot ${to}`, { dataset: name, snapshot: to });
+    const entry = await this.log(name).commit((parent, id) => {
+      if (!parent || parent.manifest.snapshotId === to) throw new ValidationFailedError(`--to: snapshot ${to} is the latest of dataset ${name} already; nothing to roll back`, { field: 'to' });
+      const { profile: _profile, checks: _checks, rolledBackTo: _was, ...kept } = target;
+      return { ...kept, snapshotId: id, parentSnapshotId: parent.manifest.snapshotId, committedAt: new Date().toISOString(), operation: 'rollback', rolledBackTo: to, lastRewrite: id, added: { files: 0, rows: 0 } };
+    });
+    return entry.manifest;
+  }
+
   /** The latest snapshot, or the given one; null when the dataset has no data (yet). */
   async snapshot(name: string, snapshotId?: number): Promise<DatasetSnapshot | null> {
     const entry = snapshotId === undefined ? await this.log(name).latest() : await this.log(name).get(snapshotId);
@@ -325,6 +342,7 @@ function nextSnapshot(name: string, parent: DatasetSnapshot | null, id: number, 
     parentSnapshotId: parent?.snapshotId ?? null,
     committedAt: new Date().toISOString(),
     operation: 'append',
+    ...(parent?.lastRewrite ? { lastRewrite: parent.lastRewrite } : {}),
     schema: parent?.schema ?? schema,
     files,
     rowCount: files.reduce((n, f) => n + f.rows, 0),

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access } from '../auth/access.decorator';
@@ -26,6 +26,14 @@ export class LakeController {
   }
 
   @Access('writer')
+  @Post(':name/rollback')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Commit a new snapshot equal to an earlier one (`{"to_snapshot": N}`); views recompute in full at their next run.' })
+  async rollback(@Param('name') name: string, @Body() body: unknown) {
+    return toSnapshotBody(await this.datasets.rollback(name, snapshotField(body)));
+  }
+
+  @Access('writer')
   @Post(':name/files')
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')
@@ -44,6 +52,13 @@ export class LakeController {
     if (snapshot.skipped?.length) reply.status(200); // nothing was added: the answer names the snapshot that has these bytes
     return { ...toSnapshotBody(snapshot), ...(snapshot.skipped ? { skipped: snapshot.skipped.map((d) => ({ file: d.file, snapshot_id: d.snapshotId })) } : {}) };
   }
+}
+
+/** `POST /datasets/{name}/rollback`: `{"to_snapshot": 3}`. */
+function snapshotField(body: unknown): number {
+  const to = (body as { to_snapshot?: unknown } | null)?.to_snapshot;
+  if (!Number.isInteger(to) || (to as number) < 1) throw new ValidationFailedError(`to_snapshot: must be a snapshot id (a whole number from 1), got ${JSON.stringify(to)}`, { field: 'to_snapshot' });
+  return to as number;
 }
 
 /** `true` or `false` (absent: false); anything else names the parameter. */

@@ -133,7 +133,7 @@ export class MaterializationService {
       minTs: f.minTimestamp === null ? null : parseTimestamp(f.minTimestamp),
       maxTs: f.maxTimestamp === null ? null : parseTimestamp(f.maxTimestamp),
     }));
-    return { dataset: view.dataset, snapshotId: snapshot.snapshotId, files };
+    return { dataset: view.dataset, snapshotId: snapshot.snapshotId, files, lastRewrite: snapshot.lastRewrite ?? null };
   }
 
   /**

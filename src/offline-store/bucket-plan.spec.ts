@@ -34,6 +34,15 @@ describe('planBucket', () => {
     expect(full).toMatchObject({ scope: { kind: 'all' }, replaceAll: true, files: ['f1', 'f2'] });
   });
 
+  it('recomputes everything when files were taken away since the bucket ran (a rollback), and only then', () => {
+    // Snapshot 3 rolled back to 1: file 2 (consumed) is gone, and nothing new was added.
+    const rolledBack: SourceSnapshot = { ...snapshot(file(1, 0, 5)), snapshotId: 3, lastRewrite: 3 };
+    expect(planBucket(plain, consumed(2, 8), rolledBack, incremental(9))).toMatchObject({ scope: { kind: 'all' }, replaceAll: true, files: ['f1'], consumedSnapshot: 3 });
+    // Once a run consumed the rollback, later appends are incremental again.
+    const appended: SourceSnapshot = { ...snapshot(file(1, 0, 5), file(4, 9, 10)), snapshotId: 4, lastRewrite: 3 };
+    expect(planBucket(plain, consumed(3, 8), appended, incremental(11))).toMatchObject({ scope: { kind: 'append', newFiles: ['f4'] }, replaceAll: false });
+  });
+
   it('is up to date when the snapshot was consumed and the end is not past the watermark', () => {
     expect(planBucket(plain, consumed(2, 9), snapshot(file(1, 0, 5), file(2, 6, 8)), incremental(9))).toEqual({ upToDate: true, newRows: 0 });
   });

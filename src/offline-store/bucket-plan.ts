@@ -43,7 +43,9 @@ export function planBucket(view: ResolvedView, state: BucketState, source: Sourc
   if (state.consumedSnapshot === source.snapshotId && watermark !== null && watermark >= request.end) return { upToDate: true, newRows };
   const end = watermark !== null && watermark > request.end ? watermark : request.end;
   const bookkeeping = { consumedSnapshot: source.snapshotId, watermark: formatTimestamp(end) };
-  if (state.consumedSnapshot === null || watermark === null || request.mode === 'full') {
+  // Files were taken away since this bucket last ran (a rollback): what it consumed is not all there.
+  const rewritten = state.consumedSnapshot !== null && (source.lastRewrite ?? 0) > state.consumedSnapshot;
+  if (state.consumedSnapshot === null || watermark === null || request.mode === 'full' || rewritten) {
     return { upToDate: false, scope: { kind: 'all', end }, files: all, inputFrom: null, replaceAll: true, windows: [], newRows, ...bookkeeping };
   }
   const windows = end > watermark ? [{ from: formatTimestamp(watermark), fromInclusive: false, to: formatTimestamp(end) }] : [];

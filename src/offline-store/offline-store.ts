@@ -110,6 +110,8 @@ export interface SourceSnapshot {
   dataset: DatasetDef;
   snapshotId: number;
   files: SourceFile[];
+  /** The latest snapshot that took files away (a rollback): a bucket that consumed one before it recomputes everything. */
+  lastRewrite?: number | null;
 }
 export type { SourceFile } from './bucket-work';
 import type { SourceFile } from './bucket-work';

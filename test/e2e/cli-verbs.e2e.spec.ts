@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { featurelake } from '../support/cli';
+import { query } from '../support/duckdb-files';
 
 /**
  * Feast's CLI verbs as a new user meets them: `init` makes a repo that works end to end on the
@@ -86,6 +87,34 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     expect(dump.push_sources).toEqual([{ name: 'driver_stats_push', dataset: 'driver_stats' }]);
   });
 
+  it('rolls a dataset back to an earlier snapshot: the views recompute in full, and training data has the earlier values again', async () => {
+    const read = () => JSON.parse(run('get-online-features', '--features', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001', '--json').stdout).results[1].values[0];
+    const spine = join(dir, 'latest.csv');
+    writeFileSync(spine, `driver_id,event_timestamp\n1001,${now()}\n`);
+    const offline = async () => {
+      const out = join(dir, `pit-${Date.now()}.parquet`);
+      run('get-historical-features', '--features', 'driver_hourly_stats:conv_rate', '--entities', spine, '--output', out);
+      return (await query(`SELECT conv_rate FROM read_parquet('${out}')`))[0].conv_rate as number;
+    };
+    const before = read();
+    expect(await offline()).toBeCloseTo(before, 5);
+    const bad = join(dir, 'bad.csv');
+    const at = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(bad, `driver_id,event_timestamp,created,conv_rate,acc_rate,avg_daily_trips\n1001,${at},${at},0.999,0.5,1\n`);
+    expect(run('ingest', 'driver_stats', bad).stdout).toMatch(/as snapshot 2 \(841 rows in all/);
+    run('materialize-incremental', now());
+    expect(read()).toBeCloseTo(0.999, 5);
+    const rolled = run('datasets', 'rollback', 'driver_stats', '--to', '1');
+    expect(rolled.stdout).toBe('Rolled driver_stats back to snapshot 1 as snapshot 3 (840 rows, 1 files). Materialize to bring the views along.\n');
+    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done/);
+    expect(await offline()).toBeCloseTo(before, 5);
+    // Online, newer wins: the rolled-back row is newer than any left, so it stays until a newer one comes (README).
+    expect(read()).toBeCloseTo(0.999, 5);
+    expect(parse(run('datasets', 'describe', 'driver_stats').stdout).snapshots.map((s: { snapshot_id: number; rows: number }) => [s.snapshot_id, s.rows])).toEqual([[1, 840], [2, 841], [3, 840]]);
+    expect(run('datasets', 'rollback', 'driver_stats', '--to', '7').stderr).toMatch(/^error \[SNAPSHOT_NOT_FOUND\]: dataset driver_stats has no snapshot 7/);
+    expect(run('datasets', 'rollback', 'driver_stats', '--to', 'x').stderr).toMatch(/^error \[VALIDATION_FAILED\]: --to: must be a snapshot id/);
+  });
+
   it('teardown says what it would remove and does nothing without --yes, then removes online keys and offline tables; materializing rebuilds them', () => {
     const refused = run('teardown');
     expect(refused.status).toBe(1);
@@ -98,11 +127,11 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     // 5 drivers × 2 views, and one epoch marker per view.
     expect(torn.stdout).toMatch(/Tore down project ride_hailing: removed 12 online keys and the offline tables of 2 feature views \(\d+ lake objects\)/);
     expect(read()).toBe('NOT_FOUND');
-    expect(run('datasets').stdout).toMatch(/driver_stats\s+1\s+840/); // the data stays
+    expect(run('datasets').stdout).toMatch(/driver_stats\s+3\s+840/); // the data stays
     expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/); // and saved sets rebuild from it
 
     // The views start again from nothing: the next incremental run reads the whole dataset.
-    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+1\s+beginning\s+\S+\s+840\s+840\s+5/);
+    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+3\s+beginning\s+\S+\s+840\s+840\s+5/);
     expect(read()).toBe('PRESENT');
     expect(run('teardown', '--yes').stdout).toContain('removed 12 online keys');
   });

@@ -70,6 +70,12 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     const details = await http.get('/datasets/flights').expect(200);
     expect(details.body.snapshots).toHaveLength(1);
     expect(details.body.schema.map((c: { name: string }) => c.name)).toEqual(['date', 'delay', 'distance', 'origin', 'destination']);
+    // A second copy of the airports, undone by a rollback: a new snapshot equal to the first.
+    await http.post('/datasets/airports/files?allow_duplicate=true').set('Content-Type', 'text/csv').send(readFileSync(AIRPORTS_CSV)).expect(201);
+    const rolled = await http.post('/datasets/airports/rollback').send({ to_snapshot: 1 }).expect(201);
+    expect(rolled.body).toMatchObject({ snapshot_id: 3, operation: 'rollback', rolled_back_to: 1, row_count: 3376, added: { files: 0, rows: 0 } });
+    expect((await http.post('/datasets/airports/rollback').send({ to_snapshot: 9 }).expect(404)).headers['x-error-code']).toBe('SNAPSHOT_NOT_FOUND');
+    expect((await http.post('/datasets/airports/rollback').send({ to_snapshot: 'one' }).expect(400)).body.message).toMatch(/^to_snapshot: must be a snapshot id/);
   });
 
   it('materializes every view (Feast /materialize body) into both stores', async () => {

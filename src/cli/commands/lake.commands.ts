@@ -66,6 +66,19 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
       }),
     );
   datasets
+    .command('rollback')
+    .description('commit a new snapshot equal to an earlier one (its files, schema and rows); views recompute in full at their next run')
+    .argument('<name>')
+    .requiredOption('--to <snapshot>', 'the snapshot id to go back to')
+    .action((name: string, options: { to: string }) =>
+      withServices(globals(), async (get) => {
+        const to = Number(options.to);
+        if (!Number.isInteger(to) || to < 1) throw new ValidationFailedError(`--to: must be a snapshot id (a whole number from 1), got ${JSON.stringify(options.to)}`, { field: 'to' });
+        const snapshot = await get(DatasetService).rollback(name, to);
+        console.log(`Rolled ${name} back to snapshot ${to} as snapshot ${snapshot.snapshotId} (${count(snapshot.rowCount)} rows, ${snapshot.files.length} files). Materialize to bring the views along.`);
+      }),
+    );
+  datasets
     .command('describe')
     .description('one dataset as YAML: its definition, the latest snapshot\'s schema and totals, and every snapshot')
     .argument('<name>')
