@@ -24,6 +24,7 @@ const EXPECTED: Record<string, Role | 'public'> = {
   'GET /datasets': 'reader',
   'GET /datasets/{name}': 'reader',
   'POST /datasets/{name}/files': 'writer',
+  'POST /datasets/{name}/rollback': 'writer',
   'POST /push': 'writer',
   'POST /write-to-online-store': 'writer',
   'POST /materialize': 'writer',
