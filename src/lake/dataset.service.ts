@@ -23,8 +23,15 @@ interface IngestCall {
   name: string;
   format: FileFormat;
   allowDuplicate?: boolean;
+  fileKeys?: string[];
   path?: string;
   key?: string;
+}
+
+/** An HTTP body received into a local temp file. */
+export interface ReceivedBody {
+  path: string;
+  format: FileFormat;
 }
 
 export interface DatasetSummary {
@@ -197,6 +204,16 @@ export class DatasetService {
 
   /** Ingests an HTTP body: streamed to a temp file (bounded), then converted and committed where compute runs (through the lake to a worker). */
   async ingestStream(name: string, body: Readable, contentType: string | undefined, signal?: AbortSignal, allowDuplicate = false): Promise<IngestedSnapshot> {
+    const received = await this.receive(name, body, contentType);
+    try {
+      return await this.ingestReceived(name, received, { allowDuplicate }, signal);
+    } finally {
+      await this.temp.remove(received.path);
+    }
+  }
+
+  /** An HTTP body in a local temp file (the caller removes it), once its type and dataset are known good. */
+  async receive(name: string, body: Readable, contentType: string | undefined): Promise<ReceivedBody> {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const format = CONTENT_TYPES[mediaType];
     if (!format) {
@@ -206,13 +223,18 @@ export class DatasetService {
       );
     }
     await this.declared(name);
-    const path = await this.temp.fromStream(body, `.${format}`, this.config.limits.maxUploadBytes);
+    return { path: await this.temp.fromStream(body, `.${format}`, this.config.limits.maxUploadBytes), format };
+  }
+
+  /** Ingests a received body where compute runs; `fileKeys` as for ingest. */
+  async ingestReceived(name: string, received: ReceivedBody, options: Pick<IngestOptions, 'allowDuplicate' | 'fileKeys'>, signal?: AbortSignal): Promise<IngestedSnapshot> {
+    const { path, format } = received;
     let key: string | undefined;
     try {
       if (this.calls.remote) key = await this.scratch.put('uploads', path, `.${format}`);
-      return await this.calls.run<IngestCall, IngestedSnapshot>('dataset.ingest', key ? { name, format, key, allowDuplicate } : { name, format, path, allowDuplicate }, signal);
+      const call: IngestCall = { name, format, allowDuplicate: options.allowDuplicate, fileKeys: options.fileKeys, ...(key ? { key } : { path }) };
+      return await this.calls.run<IngestCall, IngestedSnapshot>('dataset.ingest', call, signal);
     } finally {
-      await this.temp.remove(path);
       if (key) await this.scratch.remove(key);
     }
   }
@@ -220,7 +242,7 @@ export class DatasetService {
   private async ingestCall(input: IngestCall, signal: AbortSignal): Promise<IngestedSnapshot> {
     const path = input.key ? await this.scratch.fetch(input.key, `.${input.format}`) : input.path!;
     try {
-      return await this.ingest(input.name, [{ path, format: input.format, name: 'request body' }], { signal, allowDuplicate: input.allowDuplicate });
+      return await this.ingest(input.name, [{ path, format: input.format, name: 'request body' }], { signal, allowDuplicate: input.allowDuplicate, fileKeys: input.fileKeys });
     } finally {
       if (input.key) await this.temp.remove(path);
     }

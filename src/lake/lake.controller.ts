@@ -1,17 +1,22 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access } from '../auth/access.decorator';
 import { RequestSignal } from '../common/request-signal';
 import { ValidationFailedError } from '../common/errors';
 import { DatasetService } from './dataset.service';
+import { IngestOnce } from './ingest-once';
+import { parseIdempotencyKey } from '../common/idempotency-key';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
 @ApiTags('lake')
 @Access('reader')
 @Controller('datasets')
 export class LakeController {
-  constructor(private readonly datasets: DatasetService) {}
+  constructor(
+    private readonly datasets: DatasetService,
+    private readonly once: IngestOnce,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Datasets: declared in the registry and/or holding data in the lake.' })
@@ -37,6 +42,7 @@ export class LakeController {
   @Post(':name/files')
   @HttpCode(201)
   @ApiConsumes('application/vnd.apache.parquet', 'text/csv', 'application/x-ndjson')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Ingests the body at most once: a retry with the same key and body gets the first answer again (Idempotent-Replayed: true), for 24 h.' })
   @ApiOperation({
     summary: 'Ingest the request body (Parquet, CSV or JSON Lines, by Content-Type) as a new snapshot: 201; the same bytes again: 200 with the snapshot that holds them and `skipped` (unless ?allow_duplicate=true).',
   })
@@ -47,8 +53,11 @@ export class LakeController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Query('allow_duplicate') allowDuplicate?: string,
     @Headers('content-type') contentType?: string,
+    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    const snapshot = await this.datasets.ingestStream(name, request.raw, contentType, signal, parseFlag(allowDuplicate, 'allow_duplicate'));
+    const options = { allowDuplicate: parseFlag(allowDuplicate, 'allow_duplicate'), key: parseIdempotencyKey(idempotencyKey) };
+    const snapshot = await this.once.ingest(name, request.raw, contentType, options, signal);
+    if (snapshot.replayed) void reply.header('idempotent-replayed', 'true');
     if (snapshot.skipped?.length) reply.status(200); // nothing was added: the answer names the snapshot that has these bytes
     return { ...toSnapshotBody(snapshot), ...(snapshot.skipped ? { skipped: snapshot.skipped.map((d) => ({ file: d.file, snapshot_id: d.snapshotId })) } : {}) };
   }

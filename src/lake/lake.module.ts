@@ -11,6 +11,7 @@ import { LakeMetrics } from './lake-metrics';
 import { DuckDbExpectationChecks } from './duckdb.expectation-checks';
 import { ExpectationChecks } from './expectation-checks';
 import { IngestChecks } from './ingest-checks';
+import { IngestOnce } from './ingest-once';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from '../storage/object-store.module';
 
@@ -24,6 +25,7 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     IdempotencyStore,
     LakeMetrics,
     IngestChecks,
+    IngestOnce,
     { provide: ExpectationChecks, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbExpectationChecks(db) },
     {
       provide: FileConverter,

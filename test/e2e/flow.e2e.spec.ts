@@ -76,6 +76,12 @@ describe.each(COMBINATIONS)('end to end over HTTP: lake on $lake, online store $
     expect(rolled.body).toMatchObject({ snapshot_id: 3, operation: 'rollback', rolled_back_to: 1, row_count: 3376, added: { files: 0, rows: 0 } });
     expect((await http.post('/datasets/airports/rollback').send({ to_snapshot: 9 }).expect(404)).headers['x-error-code']).toBe('SNAPSHOT_NOT_FOUND');
     expect((await http.post('/datasets/airports/rollback').send({ to_snapshot: 'one' }).expect(400)).body.message).toMatch(/^to_snapshot: must be a snapshot id/);
+    // With an Idempotency-Key a retried upload is ingested once, even with allow_duplicate.
+    const upload = () => http.post('/datasets/airports/files?allow_duplicate=true').set('Content-Type', 'text/csv').set('Idempotency-Key', 'airports-copy-1').send(readFileSync(AIRPORTS_CSV));
+    const first = await upload().expect(201);
+    const retried = await upload().expect(201);
+    expect([first.body.snapshot_id, retried.body.snapshot_id, retried.headers['idempotent-replayed']]).toEqual([4, 4, 'true']);
+    await http.post('/datasets/airports/rollback').send({ to_snapshot: 1 }).expect(201); // back to one copy for what follows
   });
 
   it('materializes every view (Feast /materialize body) into both stores', async () => {
