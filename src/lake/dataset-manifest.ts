@@ -23,6 +23,8 @@ export interface DataFile {
   sourceName: string;
   /** sha256 of the bytes as they were given: the same bytes again are found, and not added twice. */
   sourceSha256?: string;
+  /** A compacted file: the sha256 of each file it holds the rows of (so that they are still found). */
+  mergedSha256?: string[];
 }
 
 /**
@@ -36,8 +38,8 @@ export interface DatasetSnapshot {
   snapshotId: number;
   parentSnapshotId: number | null;
   committedAt: string;
-  /** `append`: files added; `rollback`: the files of an earlier snapshot (`rolledBackTo`) again. */
-  operation: 'append' | 'rollback';
+  /** `append`: files added; `rollback`: the files of an earlier snapshot (`rolledBackTo`) again; `compact`: small files rewritten as few, same rows. */
+  operation: 'append' | 'rollback' | 'compact';
   rolledBackTo?: number;
   /**
    * The latest snapshot (up to this one) that took files away rather than adding them (a

@@ -131,7 +131,7 @@ export class DatasetService {
     try {
       const latest = (await this.log(name).latest())?.manifest ?? null;
       let schema = latest?.schema ?? null;
-      const known = new Map<string, number | null>((latest?.files ?? []).flatMap((f) => (f.sourceSha256 ? [[f.sourceSha256, f.addedInSnapshot] as [string, number]] : [])));
+      const known = new Map<string, number | null>((latest?.files ?? []).flatMap((f) => digestsOf(f).map((d) => [d, f.addedInSnapshot] as [string, number])));
       for (const input of inputs) {
         const digest = await this.temp.sha256(input.path);
         if (known.has(digest) && !options.allowDuplicate) {
@@ -164,13 +164,13 @@ export class DatasetService {
       // An ingest of the same bytes may have committed while this one ran: checked again on the parent each try.
       let raced: StagedFile[] = [];
       const entry = await this.log(name).commit((parent, id) => {
-        raced = options.allowDuplicate ? [] : staged.filter((f) => parent?.manifest.files.some((p) => p.sourceSha256 === f.digest));
+        raced = options.allowDuplicate ? [] : staged.filter((f) => parent?.manifest.files.some((p) => digestsOf(p).includes(f.digest)));
         if (raced.length === staged.length) throw new DuplicateRace(parent!.manifest);
         return { ...nextSnapshot(name, parent?.manifest ?? null, id, staged.filter((f) => !raced.includes(f))), profile, ...(checks ? { checks } : {}) };
       }).catch((error: unknown) => (error instanceof DuplicateRace ? error : Promise.reject(error)));
       const manifest = entry instanceof DuplicateRace ? entry.latest : entry.manifest;
       if (raced.length > 0) await this.store.delete(raced.map((f) => f.key));
-      skipped.push(...raced.map((f) => ({ file: f.input.name, snapshotId: manifest.files.find((p) => p.sourceSha256 === f.digest)?.addedInSnapshot ?? null })));
+      skipped.push(...raced.map((f) => ({ file: f.input.name, snapshotId: manifest.files.find((p) => digestsOf(p).includes(f.digest))?.addedInSnapshot ?? null })));
       return skipped.length > 0 ? { ...manifest, skipped } : manifest;
     } catch (error) {
       await this.store.delete([...staged.map((f) => f.key), ...(error instanceof ExpectationFailedError ? [] : quarantined.map((q) => q.key))]).catch(() => undefined);
@@ -308,6 +308,11 @@ export class DatasetService {
     return datasetSnapshotLog(this.store, name);
   }
 
+  /** The dataset's applied definition (DATASET_NOT_FOUND when it is not declared). */
+  definition(name: string): Promise<DatasetDef> {
+    return this.declared(name);
+  }
+
   private async declared(name: string): Promise<DatasetDef> {
     const catalog = await this.registry.catalog();
     try {
@@ -324,6 +329,11 @@ export class DatasetService {
     const catalog = await this.registry.catalog().catch(() => null);
     return catalog?.registry.datasets.map((d) => d.name) ?? [];
   }
+}
+
+/** The digests of the bytes a data file holds: its own, or (compacted) those of the files it merged. */
+function digestsOf(file: DataFile): string[] {
+  return [...(file.sourceSha256 ? [file.sourceSha256] : []), ...(file.mergedSha256 ?? [])];
 }
 
 /** Every staged file's bytes were committed by a concurrent ingest while this one ran: nothing to add. */

@@ -6,7 +6,7 @@ import { isEngineResourceError } from '../duckdb/engine-errors';
 import { DatasetDef } from '../core/definitions';
 import { DuckDbDatabase } from '../duckdb/duckdb-database';
 import { RunControl, watched } from '../duckdb/progress';
-import { quoteLiteral, quoteName } from '../duckdb/sql-text';
+import { quoteLiteral, quoteName, quotePathList } from '../duckdb/sql-text';
 import { ColumnSchema, IngestInput } from './dataset-manifest';
 import { ConvertedFile, FileConverter, IngestLimits } from './file-converter';
 
@@ -43,6 +43,19 @@ export class DuckDbFileConverter extends FileConverter {
       await watched(connection, control, () => this.run(connection, input, copy));
       const stats = await fileStats(connection, outputPath, dataset, input);
       if (stats.rows > this.limits.maxRows) throw this.tooManyRows(input);
+      const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
+      return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };
+    }, control.signal);
+  }
+
+  async merge(paths: string[], dataset: DatasetDef, outputPath: string, control: RunControl = {}): Promise<ConvertedFile> {
+    const input = { path: outputPath, format: 'parquet' as const, name: `compaction of ${paths.length} files` };
+    return this.db.withConnection(async (connection) => {
+      // file_row_number and the file's place in the list keep the rows in the order they were ingested.
+      const copy = `COPY (SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet(${quotePathList(paths)}, filename = true, file_row_number = true)
+        ORDER BY list_position(${quotePathList(paths)}, filename), file_row_number) TO ${quoteLiteral(outputPath)} (FORMAT parquet, COMPRESSION zstd)`;
+      await watched(connection, control, () => this.run(connection, input, copy));
+      const stats = await fileStats(connection, outputPath, dataset, input);
       const schema = await describe(connection, `SELECT * FROM read_parquet(${quoteLiteral(outputPath)})`, input);
       return { path: outputPath, schema, bytes: (await stat(outputPath)).size, ...stats };
     }, control.signal);

@@ -35,4 +35,10 @@ export abstract class FileConverter {
     outputPath: string,
     control?: RunControl,
   ): Promise<ConvertedFile>;
+
+  /**
+   * Writes the rows of several of the lake's normalised files (one schema) into one, in the
+   * order given and each file's own order (compaction). Same stats as toParquet.
+   */
+  abstract merge(paths: string[], dataset: DatasetDef, outputPath: string, control?: RunControl): Promise<ConvertedFile>;
 }

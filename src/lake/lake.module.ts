@@ -12,6 +12,7 @@ import { DuckDbExpectationChecks } from './duckdb.expectation-checks';
 import { ExpectationChecks } from './expectation-checks';
 import { IngestChecks } from './ingest-checks';
 import { IngestOnce } from './ingest-once';
+import { DatasetCompaction } from './dataset-compaction';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from '../storage/object-store.module';
 
@@ -26,6 +27,7 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     LakeMetrics,
     IngestChecks,
     IngestOnce,
+    DatasetCompaction,
     { provide: ExpectationChecks, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbExpectationChecks(db) },
     {
       provide: FileConverter,

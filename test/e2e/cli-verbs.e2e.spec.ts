@@ -10,6 +10,9 @@ import { query } from '../support/duckdb-files';
  * embedded defaults, the definitions are listed and described, the registry dumped, and
  * `teardown` removes what materialization built (only with --yes).
  */
+// Each test runs the CLI a dozen times (about a second each, several on a loaded 2-core machine).
+jest.setTimeout(180_000);
+
 describe('featurelake init, list/describe, registry-dump and teardown', () => {
   let dir: string;
   let repo: string;
@@ -115,6 +118,34 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     expect(run('datasets', 'rollback', 'driver_stats', '--to', 'x').stderr).toMatch(/^error \[VALIDATION_FAILED\]: --to: must be a snapshot id/);
   });
 
+  it('compacts small files into one snapshot with the same rows: training data is byte-identical, saved sets still verify, the merged files are still known', async () => {
+    const small = [1, 2, 3].map((i) => {
+      const file = join(dir, `small-${i}.csv`);
+      const at = `2026-11-2${i}T0${i}:30:00Z`;
+      writeFileSync(file, `driver_id,event_timestamp,created,conv_rate,acc_rate,avg_daily_trips\n100${i + 1},${at},${at},0.${i}11,0.9,${i}\n`);
+      expect(run('ingest', 'driver_stats', file).status).toBe(0);
+      return file;
+    });
+    expect(run('materialize-incremental', now()).status).toBe(0);
+    const spine = join(dir, 'compaction-spine.csv');
+    writeFileSync(spine, ['driver_id,event_timestamp', '1002,2026-11-21T02:00:00Z', '1003,2026-11-22T03:00:00Z', '1004,2026-11-23T04:00:00Z', `1001,${now()}`].join('\n'));
+    const training = (out: string) => {
+      expect(run('get-historical-features', '--feature-service', 'driver_activity', '--entities', spine, '--output', out).status).toBe(0);
+      return readFileSync(out);
+    };
+    const before = training(join(dir, 'before-compaction.parquet'));
+    const files = () => parse(run('datasets', 'describe', 'driver_stats').stdout).latest_snapshot.files as number;
+    expect(files()).toBe(4);
+    const compacted = run('datasets', 'compact', 'driver_stats');
+    expect(compacted.stdout).toMatch(/^Compacted 4 files of driver_stats into 1 as snapshot (\d+) \(843 rows, 1 files\)\.\n$/);
+    expect(files()).toBe(1);
+    expect(run('materialize-incremental', now()).status).toBe(0);
+    expect(training(join(dir, 'after-compaction.parquet')).equals(before)).toBe(true);
+    expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/);
+    expect(run('ingest', 'driver_stats', small[1]).stdout).toMatch(/^Skipped small-2\.csv: the same bytes are already in snapshot \d+/);
+    expect(run('datasets', 'compact', 'driver_stats').stdout).toBe('Nothing to compact: driver_stats has fewer than two small files.\n');
+  });
+
   it('teardown says what it would remove and does nothing without --yes, then removes online keys and offline tables; materializing rebuilds them', () => {
     const refused = run('teardown');
     expect(refused.status).toBe(1);
@@ -127,11 +158,11 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     // 5 drivers × 2 views, and one epoch marker per view.
     expect(torn.stdout).toMatch(/Tore down project ride_hailing: removed 12 online keys and the offline tables of 2 feature views \(\d+ lake objects\)/);
     expect(read()).toBe('NOT_FOUND');
-    expect(run('datasets').stdout).toMatch(/driver_stats\s+3\s+840/); // the data stays
+    expect(run('datasets').stdout).toMatch(/driver_stats\s+\d+\s+843\s+1/); // the data stays
     expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/); // and saved sets rebuild from it
 
     // The views start again from nothing: the next incremental run reads the whole dataset.
-    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+3\s+beginning\s+\S+\s+840\s+840\s+5/);
+    expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+\d+\s+beginning\s+\S+\s+843\s+843\s+5/);
     expect(read()).toBe('PRESENT');
     expect(run('teardown', '--yes').stdout).toContain('removed 12 online keys');
   });

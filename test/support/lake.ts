@@ -39,7 +39,12 @@ export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, pref
 }
 
 /** DatasetService wired to real adapters, with the registry replaced by a fixed catalog. */
-export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir: string, limits: Partial<Limits> = {}): { datasets: DatasetService; close: () => Promise<void> } {
+export function datasetService(
+  store: ObjectStore,
+  catalog: FeatureCatalog,
+  dir: string,
+  limits: Partial<Limits> = {},
+): { datasets: DatasetService; converter: DuckDbFileConverter; temp: TempFiles; close: () => Promise<void> } {
   const config = AppConfig.of({ limits: { ...defaultLimits(), maxUploadBytes: 2 ** 30, ...limits } } as AppConfig);
   const registry = { catalog: async () => catalog } as unknown as RegistryService;
   const db = testDatabase(':memory:', dir);
@@ -48,5 +53,5 @@ export function datasetService(store: ObjectStore, catalog: FeatureCatalog, dir:
   const calls = new ComputeCalls(new LocalJobQueue(new ShutdownSignal()), config);
   const checks = new IngestChecks(new DuckDbExpectationChecks(db), temp, new Metrics());
   const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp), checks);
-  return { datasets, close: () => db.close() };
+  return { datasets, converter, temp, close: () => db.close() };
 }

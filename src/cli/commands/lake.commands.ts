@@ -6,6 +6,7 @@ import { formatFromFileName, IngestInput } from '../../lake/dataset-manifest';
 import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
 import { RegistryService } from '../../registry/registry.service';
+import { DatasetCompaction } from '../../lake/dataset-compaction';
 import { toRegistryBody } from '../../registry/registry.mapper';
 import { describeYaml } from './definitions.commands';
 import { ProgressReporter } from '../progress';
@@ -63,6 +64,17 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
           d.declared ? '' : '(not declared)',
         ]);
         console.log(table(['dataset', 'snapshot', 'rows', 'files', 'event time range', ''], rows));
+      }),
+    );
+  datasets
+    .command('compact')
+    .description("rewrite the dataset's small files as few, as a new snapshot with the same rows; views recompute in full at their next run")
+    .argument('<name>')
+    .action((name: string) =>
+      withServices(globals(), async (get) => {
+        const result = await get(DatasetCompaction).compact(name);
+        if (!result.snapshot) return console.log(`Nothing to compact: ${name} has fewer than two small files.`);
+        console.log(`Compacted ${result.mergedFiles} files of ${name} into ${result.newFiles} as snapshot ${result.snapshot.snapshotId} (${count(result.snapshot.rowCount)} rows, ${result.snapshot.files.length} files).`);
       }),
     );
   datasets

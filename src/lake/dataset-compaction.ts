@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CommitConflictError } from '../common/errors';
+import { TempFiles } from '../common/temp-files';
+import { formatTimestamp } from '../core/timestamp';
+import { ObjectStore } from '../storage/object-store';
+import { DataFile, datasetSnapshotLog, DatasetSnapshot } from './dataset-manifest';
+import { DatasetService } from './dataset.service';
+import { FileConverter } from './file-converter';
+
+/** A file with fewer rows than this is small; merged files hold up to twice as many. */
+export const COMPACT_TARGET_ROWS = 1_000_000;
+
+export interface CompactionResult {
+  /** The new snapshot; null when there was nothing to compact (fewer than two small files). */
+  snapshot: DatasetSnapshot | null;
+  mergedFiles: number;
+  newFiles: number;
+}
+
+/**
+ * `featurelake datasets compact NAME`: rewrites a dataset's small files (many ingests, many
+ * pushes) as few, as a new snapshot with the same rows — each merged file holds its inputs'
+ * rows in the order they were ingested. Every older snapshot keeps its own files, so training
+ * sets that pin them still verify. A compaction that loses a race with a rollback or another
+ * compaction gives up cleanly (COMMIT_CONFLICT, its uploads removed); ingests that commit
+ * meanwhile are kept. Views reading the dataset recompute in full once (`lastRewrite`): a merged
+ * file mixes rows they had consumed with rows they had not.
+ */
+@Injectable()
+export class DatasetCompaction {
+  constructor(
+    private readonly datasets: DatasetService,
+    private readonly converter: FileConverter,
+    private readonly store: ObjectStore,
+    private readonly temp: TempFiles,
+  ) {}
+
+  async compact(name: string, targetRows = COMPACT_TARGET_ROWS, signal?: AbortSignal): Promise<CompactionResult> {
+    const dataset = await this.datasets.definition(name);
+    const latest = await this.datasets.snapshot(name);
+    const groups = latest ? groupSmallFiles(latest.files, targetRows) : [];
+    if (!latest || groups.length === 0) return { snapshot: null, mergedFiles: 0, newFiles: 0 };
+    const written: { file: DataFile; inputs: DataFile[]; path: string }[] = [];
+    try {
+      for (const inputs of groups) {
+        const path = await this.temp.path('.parquet');
+        const merged = await this.converter.merge(await Promise.all(inputs.map((f) => this.store.localPath(f.key))), dataset, path, { signal });
+        const key = `datasets/${name}/data/${randomUUID()}.parquet`;
+        written.push({ path, inputs, file: mergedFile(key, merged, inputs) });
+      }
+      for (const w of written) await this.store.putFile(w.file.key, w.path);
+      const entry = await datasetSnapshotLog(this.store, name).commit((parent, id) => nextCompacted(name, parent!.manifest, id, written));
+      return { snapshot: entry.manifest, mergedFiles: groups.flat().length, newFiles: written.length };
+    } catch (error) {
+      await this.store.delete(written.map((w) => w.file.key)).catch(() => undefined);
+      throw error;
+    } finally {
+      await this.temp.remove(...written.map((w) => w.path));
+    }
+  }
+}
+
+/** Runs of small files, in snapshot order, each merged into one of at most 2 × target rows. */
+function groupSmallFiles(files: DataFile[], targetRows: number): DataFile[][] {
+  const small = files.filter((f) => f.rows < targetRows);
+  const groups: DataFile[][] = [];
+  let current: DataFile[] = [];
+  let rows = 0;
+  for (const file of small) {
+    if (current.length > 0 && rows + file.rows > 2 * targetRows) {
+      groups.push(current);
+      current = [];
+      rows = 0;
+    }
+    current.push(file);
+    rows += file.rows;
+  }
+  groups.push(current);
+  return groups.filter((g) => g.length > 1);
+}
+
+function mergedFile(key: string, merged: { rows: number; bytes: number; minTimestamp: bigint | null; maxTimestamp: bigint | null }, inputs: DataFile[]): DataFile {
+  return {
+    key,
+    rows: merged.rows,
+    bytes: merged.bytes,
+    minTimestamp: merged.minTimestamp === null ? null : formatTimestamp(merged.minTimestamp),
+    maxTimestamp: merged.maxTimestamp === null ? null : formatTimestamp(merged.maxTimestamp),
+    addedInSnapshot: Math.max(...inputs.map((f) => f.addedInSnapshot)),
+    sourceName: `compaction of ${inputs.length} files`,
+    mergedSha256: inputs.flatMap((f) => [...(f.sourceSha256 ? [f.sourceSha256] : []), ...(f.mergedSha256 ?? [])]),
+  };
+}
+
+/** The parent with each group's files replaced by its merged file; refused when a group's files are no longer all there. */
+function nextCompacted(name: string, parent: DatasetSnapshot, id: number, written: { file: DataFile; inputs: DataFile[] }[]): DatasetSnapshot {
+  const live = new Set(parent.files.map((f) => f.key));
+  if (written.some((w) => w.inputs.some((f) => !live.has(f.key)))) {
+    throw new CommitConflictError(`dataset ${name} changed under the compaction (a rollback or another compaction); nothing was changed, run it again`, { dataset: name });
+  }
+  const replaced = new Set(written.flatMap((w) => w.inputs.map((f) => f.key)));
+  const files = [...parent.files.filter((f) => !replaced.has(f.key)), ...written.map((w) => w.file)];
+  const { profile: _profile, checks: _checks, rolledBackTo: _to, ...kept } = parent;
+  return { ...kept, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), operation: 'compact', lastRewrite: id, files, added: { files: 0, rows: 0 } };
+}
