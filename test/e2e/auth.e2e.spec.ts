@@ -25,6 +25,7 @@ const EXPECTED: Record<string, Role | 'public'> = {
   'GET /datasets/{name}': 'reader',
   'POST /datasets/{name}/files': 'writer',
   'POST /datasets/{name}/rollback': 'writer',
+  'POST /datasets/{name}/compact': 'writer',
   'POST /push': 'writer',
   'POST /write-to-online-store': 'writer',
   'POST /materialize': 'writer',
