@@ -13,6 +13,7 @@ import { ExpectationChecks } from './expectation-checks';
 import { IngestChecks } from './ingest-checks';
 import { IngestOnce } from './ingest-once';
 import { DatasetCompaction } from './dataset-compaction';
+import { LakeGc } from './lake-gc';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from '../storage/object-store.module';
 
@@ -28,6 +29,7 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     IngestChecks,
     IngestOnce,
     DatasetCompaction,
+    LakeGc,
     { provide: ExpectationChecks, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbExpectationChecks(db) },
     {
       provide: FileConverter,

@@ -78,6 +78,13 @@ export class LocalObjectStore extends ObjectStore {
     return keys.sort();
   }
 
+  async listModified(prefix: string): Promise<{ key: string; modifiedMs: number }[]> {
+    const keys = await this.list(prefix);
+    const items = await Promise.all(keys.map(async (key) => ({ key, modifiedMs: (await stat(this.path(key)).catch(() => null))?.mtimeMs ?? null })));
+    // A file deleted between the listing and its stat is gone: not listed.
+    return items.filter((i): i is { key: string; modifiedMs: number } => i.modifiedMs !== null);
+  }
+
   async listFolders(prefix: string): Promise<string[]> {
     try {
       const entries = await readdir(this.path(prefix.replace(/\/+$/, '')), { withFileTypes: true });

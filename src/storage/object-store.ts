@@ -30,6 +30,9 @@ export abstract class ObjectStore {
   /** All keys below `prefix`, ascending. */
   abstract list(prefix: string): Promise<string[]>;
 
+  /** All keys below `prefix` with when each was last written (epoch ms), ascending by key (for GC's grace period). */
+  abstract listModified(prefix: string): Promise<{ key: string; modifiedMs: number }[]>;
+
   /** Names of the immediate sub-folders of `prefix` (`datasets/` → `flights`, `airports`). */
   abstract listFolders(prefix: string): Promise<string[]>;
 

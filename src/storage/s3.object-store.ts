@@ -138,6 +138,19 @@ export class S3ObjectStore extends ObjectStore {
     return keys.sort();
   }
 
+  async listModified(prefix: string): Promise<{ key: string; modifiedMs: number }[]> {
+    const items: { key: string; modifiedMs: number }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('list', prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.lake.bucket, Prefix: this.key(prefix), ContinuationToken: token })),
+      );
+      for (const item of page.Contents ?? []) if (item.Key) items.push({ key: this.unkey(item.Key), modifiedMs: item.LastModified?.getTime() ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return items.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
   async listFolders(prefix: string): Promise<string[]> {
     const folders: string[] = [];
     const base = this.key(prefix.endsWith('/') ? prefix : `${prefix}/`);

@@ -144,6 +144,11 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/);
     expect(run('ingest', 'driver_stats', small[1]).stdout).toMatch(/^Skipped small-2\.csv: the same bytes are already in snapshot \d+/);
     expect(run('datasets', 'compact', 'driver_stats').stdout).toBe('Nothing to compact: driver_stats has fewer than two small files.\n');
+    // What a killed ingest leaves behind goes at the next gc; the compacted-away files stay (older snapshots hold them).
+    writeFileSync(join(repo, '.featurelake/lake/datasets/driver_stats/data/killed-ingest.parquet'), 'left behind');
+    expect(run('gc').stdout).toBe('Deleted 0 objects; 1 unreferenced objects are younger than the grace period and stay.\n');
+    expect(run('gc', '--grace', '0').stdout).toBe('deleted datasets/driver_stats/data/killed-ingest.parquet\nDeleted 1 objects; 0 unreferenced objects are younger than the grace period and stay.\n');
+    expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/);
   });
 
   it('teardown says what it would remove and does nothing without --yes, then removes online keys and offline tables; materializing rebuilds them', () => {

@@ -47,6 +47,18 @@ describe.each(['local', 's3'] as const)('ObjectStore contract: %s', (kind) => {
     expect(await store.list('nothing-here/')).toEqual([]);
   });
 
+  it('lists keys with the time each was written', async () => {
+    // Stores keep whole seconds (S3's Last-Modified): the bounds allow for it.
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    await store.put('aged/a.json', 'a');
+    await store.put('aged/b/c.json', 'c');
+    const after = Date.now() + 1000;
+    const listed = await store.listModified('aged/');
+    expect(listed.map((i) => i.key)).toEqual(['aged/a.json', 'aged/b/c.json']);
+    for (const item of listed) expect(item.modifiedMs >= before && item.modifiedMs <= after).toBe(true);
+    expect(await store.listModified('nothing-here/')).toEqual([]);
+  });
+
   it('putIfAbsent creates once and refuses to overwrite', async () => {
     expect(await store.putIfAbsent('cas/k.json', 'first')).toBe(true);
     expect(await store.putIfAbsent('cas/k.json', 'second')).toBe(false);

@@ -38,6 +38,9 @@ export class InMemoryObjectStore extends ObjectStore {
   async list(prefix: string) {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
+  async listModified(prefix: string) {
+    return (await this.list(prefix)).map((key) => ({ key, modifiedMs: Date.now() }));
+  }
   async listFolders(prefix: string) {
     return [...new Set((await this.list(prefix)).map((k) => k.slice(prefix.length).split('/')[0]))];
   }

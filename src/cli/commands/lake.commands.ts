@@ -7,6 +7,7 @@ import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
 import { RegistryService } from '../../registry/registry.service';
 import { DatasetCompaction } from '../../lake/dataset-compaction';
+import { LakeGc } from '../../lake/lake-gc';
 import { toRegistryBody } from '../../registry/registry.mapper';
 import { describeYaml } from './definitions.commands';
 import { ProgressReporter } from '../progress';
@@ -46,6 +47,21 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
           `Ingested ${count(snapshot.added.rows)} rows into ${dataset} as snapshot ${snapshot.snapshotId} ` +
             `(${count(snapshot.rowCount)} rows in all${range}) in ${seconds(Date.now() - started)}.`,
         );
+      }),
+    );
+
+  program
+    .command('gc')
+    .description('delete lake objects no snapshot references (a killed ingest\'s uploads, files in transit) once older than the grace period')
+    .option('--grace <seconds>', 'only objects older than this (default: limits.ingest_timeout_seconds + 1 h)')
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .action((options: { grace?: string; dryRun?: boolean }) =>
+      withServices(globals(), async (get) => {
+        const grace = options.grace === undefined ? undefined : Number(options.grace);
+        if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) throw new ValidationFailedError(`--grace: must be a whole number of seconds, got ${JSON.stringify(options.grace)}`, { field: 'grace' });
+        const result = await get(LakeGc).collect({ graceSeconds: grace, dryRun: options.dryRun });
+        for (const key of result.deleted) console.log(`${options.dryRun ? 'would delete' : 'deleted'} ${key}`);
+        console.log(`${options.dryRun ? 'Would delete' : 'Deleted'} ${count(result.deleted.length)} objects; ${count(result.young)} unreferenced objects are younger than the grace period and stay.`);
       }),
     );
 
