@@ -125,7 +125,8 @@ describe('the server process under pressure', () => {
     await stopServer(server!);
     server = await start({ FEATURELAKE_DRAIN_SECONDS: '3' });
     const answer = post('/training-sets', Buffer.from(JSON.stringify({ name: 'interrupted', features: ['slow:n'], entities: { airport: ['ORD'], event_timestamp: ['2001-01-10T00:00:00Z'] } })));
-    for (let i = 0; i < 500 && filesUnder(scratchRoot()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // The query's first scratch file says it runs; on a loaded machine it can take seconds to get there (5 s was too few once).
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && filesUnder(scratchRoot()).length === 0; ) await new Promise((r) => setTimeout(r, 10));
     expect(filesUnder(scratchRoot()).length).toBeGreaterThan(0); // the query is running
     const stopping = Date.now();
     server!.kill('SIGTERM');
@@ -137,7 +138,7 @@ describe('the server process under pressure', () => {
     expect(filesUnder(scratchRoot())).toEqual([]);
     const saved = await fetch(`${url}/training-sets/interrupted`);
     expect(saved.status).toBe(404);
-  });
+  }, 150_000);
 
   /** Posts a JSON body (streamed, so a 64 MiB one need not sit in memory twice) and reads the answer. */
   function post(path: string, body: Buffer | (() => Generator<Buffer>)): Promise<{ status: number; body: string; code?: string }> {
