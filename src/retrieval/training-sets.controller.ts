@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import { RequestSignal } from '../common/request-signal';
@@ -51,6 +51,13 @@ export class TrainingSetsController {
     const chosen = chooseFormat(format, accept, 'parquet');
     const stream = await this.trainingSets.download(name, chosen);
     return new StreamableFile(stream, { type: CONTENT_TYPES[chosen], disposition: `attachment; filename="${name}.${chosen}"` });
+  }
+
+  @Access('writer')
+  @Delete(':name')
+  @ApiOperation({ summary: 'Delete a saved training set (its metadata, entity rows and data).' })
+  async delete(@Param('name') name: string) {
+    return { deleted: (await this.trainingSets.delete(name)).name };
   }
 
   @Post(':name/verify')

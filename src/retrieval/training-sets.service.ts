@@ -127,6 +127,19 @@ export class TrainingSetsService {
     return metadata;
   }
 
+  /**
+   * Deletes a saved training set: its metadata first (so it is gone for every reader at once),
+   * then its entity rows and data. The dataset snapshots it pinned stay (snapshots are never
+   * expired yet), so nothing else changes.
+   */
+  async delete(name: string): Promise<TrainingSetMetadata> {
+    const metadata = await this.get(name);
+    const prefix = trainingSetPrefix(name);
+    await this.documents.delete([`${prefix}metadata.json`]);
+    await this.store.delete([metadata.entityRows.key, metadata.data.key]);
+    return metadata;
+  }
+
   async download(name: string, format: ResultFormat): Promise<Readable> {
     const metadata = await this.get(name);
     const copy = await this.temp.copyOf(await this.store.localPath(metadata.data.key), '.parquet');

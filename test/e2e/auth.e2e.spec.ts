@@ -39,6 +39,7 @@ const EXPECTED: Record<string, Role | 'public'> = {
   'GET /training-sets/{name}': 'reader',
   'GET /training-sets/{name}/data': 'reader',
   'POST /training-sets/{name}/verify': 'reader',
+  'DELETE /training-sets/{name}': 'writer',
   'POST /skew-checks': 'reader',
   'POST /skew-checks/declared/{name}': 'reader',
   'GET /skew-checks': 'reader',
@@ -78,7 +79,7 @@ describe('API keys and roles (S3 lake, Redis online store)', () => {
   const call = (route: string) => {
     const [method, path] = route.split(' ');
     const url = path.replace(/\{[a-z]+\}/g, 'no_such_thing');
-    const req = method === 'GET' ? http.get(url) : http.post(url);
+    const req = method === 'GET' ? http.get(url) : method === 'DELETE' ? http.delete(url) : http.post(url);
     return url.endsWith('/files') || url.endsWith('/upload') ? req.set('content-type', 'text/csv').send('a,b\n') : req.set('content-type', 'application/json').send('{}');
   };
 

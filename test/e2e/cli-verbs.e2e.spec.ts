@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -170,6 +170,16 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     expect(run('materialize-incremental', now()).stdout).toMatch(/driver_hourly_stats\s+done\s+\d+\s+beginning\s+\S+\s+843\s+843\s+5/);
     expect(read()).toBe('PRESENT');
     expect(run('teardown', '--yes').stdout).toContain('removed 12 online keys');
+  });
+
+  it('deletes a saved training set: gone for readers, its objects gone from the lake, the data it pinned kept', () => {
+    const objects = () => readdirSync(join(repo, '.featurelake/lake/training-sets'));
+    expect(objects()).toContain('ranking');
+    expect(run('training-sets', 'delete', 'ranking').stdout).toBe('Deleted training set ranking (2 rows).\n');
+    expect(run('training-sets', 'describe', 'ranking').stderr).toMatch(/^error \[TRAINING_SET_NOT_FOUND\]/);
+    expect(run('training-sets', 'delete', 'ranking').stderr).toMatch(/^error \[TRAINING_SET_NOT_FOUND\]/);
+    expect(readdirSync(join(repo, '.featurelake/lake/training-sets/ranking'))).toEqual([]);
+    expect(parse(run('datasets', 'describe', 'driver_stats').stdout).snapshots[0]).toMatchObject({ snapshot_id: 1, rows: 840 });
   });
 
   function writeSpineAndSave(): void {

@@ -54,6 +54,17 @@ export function trainingSetCommands(program: Command, globals: () => GlobalOptio
     );
 
   group
+    .command('delete')
+    .description('delete a saved training set (its metadata, entity rows and data)')
+    .argument('<name>')
+    .action((name: string) =>
+      withServices(globals(), async (get) => {
+        const deleted = await get(TrainingSetsService).delete(name);
+        console.log(`Deleted training set ${deleted.name} (${count(deleted.rowCount)} rows).`);
+      }),
+    );
+
+  group
     .command('verify')
     .description('rebuild a saved training set from its metadata and compare the bytes')
     .argument('<name>')
