@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { CommitConflictError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
 import { formatTimestamp } from '../core/timestamp';
 import { ObjectStore } from '../storage/object-store';
-import { DataFile, datasetSnapshotLog, DatasetSnapshot } from './dataset-manifest';
+import { DataFile, datasetSnapshotLog, DatasetSnapshot, digestsOf, rewrittenSnapshot } from './dataset-manifest';
 import { DatasetService } from './dataset.service';
 import { FileConverter } from './file-converter';
 
@@ -46,7 +45,7 @@ export class DatasetCompaction {
       for (const inputs of groups) {
         const path = await this.temp.path('.parquet');
         const merged = await this.converter.merge(await Promise.all(inputs.map((f) => this.store.localPath(f.key))), dataset, path, { signal });
-        const key = `datasets/${name}/data/${randomUUID()}.parquet`;
+        const key = this.datasets.newFileKey(name);
         written.push({ path, inputs, file: mergedFile(key, merged, inputs) });
       }
       for (const w of written) await this.store.putFile(w.file.key, w.path);
@@ -89,7 +88,7 @@ function mergedFile(key: string, merged: { rows: number; bytes: number; minTimes
     maxTimestamp: merged.maxTimestamp === null ? null : formatTimestamp(merged.maxTimestamp),
     addedInSnapshot: Math.max(...inputs.map((f) => f.addedInSnapshot)),
     sourceName: `compaction of ${inputs.length} files`,
-    mergedSha256: inputs.flatMap((f) => [...(f.sourceSha256 ? [f.sourceSha256] : []), ...(f.mergedSha256 ?? [])]),
+    mergedSha256: inputs.flatMap(digestsOf),
   };
 }
 
@@ -101,6 +100,5 @@ function nextCompacted(name: string, parent: DatasetSnapshot, id: number, writte
   }
   const replaced = new Set(written.flatMap((w) => w.inputs.map((f) => f.key)));
   const files = [...parent.files.filter((f) => !replaced.has(f.key)), ...written.map((w) => w.file)];
-  const { profile: _profile, checks: _checks, rolledBackTo: _to, ...kept } = parent;
-  return { ...kept, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), operation: 'compact', lastRewrite: id, files, added: { files: 0, rows: 0 } };
+  return rewrittenSnapshot(parent, parent, id, { operation: 'compact', files });
 }

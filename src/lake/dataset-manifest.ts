@@ -75,6 +75,21 @@ export interface SnapshotChecks {
   quarantined: { key: string; rows: number; file: string }[];
 }
 
+/** The digests of the bytes a data file holds: its own, or (compacted) those of the files it merged. */
+export function digestsOf(file: DataFile): string[] {
+  return [...(file.sourceSha256 ? [file.sourceSha256] : []), ...(file.mergedSha256 ?? [])];
+}
+
+/**
+ * Snapshot `id`, committed on `parent`, holding `base`'s schema and totals with `files` — a
+ * snapshot that adds nothing but rewrites which files hold the rows (rollback, compaction). It
+ * sets `lastRewrite`, and carries none of `base`'s ingest findings (profile, checks).
+ */
+export function rewrittenSnapshot(base: DatasetSnapshot, parent: DatasetSnapshot, id: number, change: { operation: 'rollback' | 'compact'; files: DataFile[]; rolledBackTo?: number }): DatasetSnapshot {
+  const { profile: _profile, checks: _checks, rolledBackTo: _to, ...kept } = base;
+  return { ...kept, ...change, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), lastRewrite: id, added: { files: 0, rows: 0 } };
+}
+
 /** Where a dataset's snapshots are committed in the lake (one log per dataset). */
 export function datasetSnapshotLog(store: ObjectStore, name: string): ManifestLog<DatasetSnapshot> {
   return new ManifestLog<DatasetSnapshot>(store, `datasets/${name}/snapshots/`);

@@ -7,7 +7,7 @@ import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, DuplicateInput, FileFormat, IngestedSnapshot, IngestInput, SnapshotChecks } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, digestsOf, DuplicateInput, FileFormat, IngestedSnapshot, IngestInput, rewrittenSnapshot, SnapshotChecks } from './dataset-manifest';
 import { IngestChecks } from './ingest-checks';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
@@ -281,8 +281,7 @@ export class DatasetService {
     if (!target) throw new SnapshotNotFoundError(`dataset ${name} has no snapshot ${to}`, { dataset: name, snapshot: to });
     const entry = await this.log(name).commit((parent, id) => {
       if (!parent || parent.manifest.snapshotId === to) throw new ValidationFailedError(`--to: snapshot ${to} is the latest of dataset ${name} already; nothing to roll back`, { field: 'to' });
-      const { profile: _profile, checks: _checks, rolledBackTo: _was, ...kept } = target;
-      return { ...kept, snapshotId: id, parentSnapshotId: parent.manifest.snapshotId, committedAt: new Date().toISOString(), operation: 'rollback', rolledBackTo: to, lastRewrite: id, added: { files: 0, rows: 0 } };
+      return rewrittenSnapshot(target, parent.manifest, id, { operation: 'rollback', files: target.files, rolledBackTo: to });
     });
     return entry.manifest;
   }
@@ -329,11 +328,6 @@ export class DatasetService {
     const catalog = await this.registry.catalog().catch(() => null);
     return catalog?.registry.datasets.map((d) => d.name) ?? [];
   }
-}
-
-/** The digests of the bytes a data file holds: its own, or (compacted) those of the files it merged. */
-function digestsOf(file: DataFile): string[] {
-  return [...(file.sourceSha256 ? [file.sourceSha256] : []), ...(file.mergedSha256 ?? [])];
 }
 
 /** Every staged file's bytes were committed by a concurrent ingest while this one ran: nothing to add. */
