@@ -14,16 +14,22 @@ import { SkewChecksModule } from './monitoring/skew/skew-checks.module';
 import { MaterializationModule } from './materialization/materialization.module';
 import { ForkedWorkerModule } from './queue/forked-worker.module';
 import { QueueModule, QueueOptions } from './queue/queue.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { PushModule } from './push/push.module';
 import { RegistryModule } from './registry/registry.module';
 import { RetrievalModule } from './retrieval/retrieval.module';
 import { ServingModule } from './serving/serving.module';
 
+export interface AppOptions extends QueueOptions {
+  /** Run the lake maintenance schedule (maintenance.every): processes that run compute do, CLI commands do not. */
+  scheduled?: boolean;
+}
+
 /** The whole product; the same module serves HTTP (`serve`) and backs the CLI commands. */
 @Module({})
 export class AppModule {
   /** `worker: false` (serve --no-worker, or a server beside its own worker process): this process submits jobs but takes no tasks off a Redis queue. */
-  static register(config: AppConfig, options: QueueOptions = { worker: true }): DynamicModule {
+  static register(config: AppConfig, options: AppOptions = { worker: true }): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -40,6 +46,7 @@ export class AppModule {
         RetrievalModule,
         HealthModule,
         SkewChecksModule,
+        MaintenanceModule.register({ scheduled: options.scheduled ?? false }),
         ...(options.forkWorker && config.queue.url === 'local' ? [ForkedWorkerModule.register(options.forkWorker)] : []),
       ],
       providers: [

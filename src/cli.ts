@@ -6,6 +6,7 @@ import { initCommand } from './cli/commands/init.command';
 import { teardownCommand } from './cli/commands/teardown.command';
 import { keysCommands } from './cli/commands/keys.commands';
 import { lakeCommands } from './cli/commands/lake.commands';
+import { maintenanceCommands } from './cli/commands/maintenance.commands';
 import { materializeCommands } from './cli/commands/materialize.commands';
 import { registryCommands } from './cli/commands/registry.commands';
 import { serveCommand } from './cli/commands/serve.command';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registryCommands(program, globals);
   definitionCommands(program, globals);
   lakeCommands(program, globals);
+  maintenanceCommands(program, globals);
   materializeCommands(program, globals);
   teardownCommand(program, globals);
   featureCommands(program, globals);

@@ -27,6 +27,8 @@ export interface HttpAppOptions {
   worker?: boolean;
   /** On the local queue: the worker process to hand tasks and calls to (`serve`); without it they run in this process. */
   forkWorker?: WorkerSpawner;
+  /** Run the lake maintenance schedule here (a server that runs its compute itself). */
+  scheduled?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function createHttpApp(config: AppConfig, options: HttpAppOptions =
   const adapter = createAdapter(config, log);
   const fastify = adapter.getInstance();
   registerBodyParsers(fastify, { idleMs: config.limits.idleTimeoutSeconds * 1000, maxJsonBytes: config.limits.maxJsonBytes, maxJsonElements: config.limits.maxJsonElements });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { worker: options.worker ?? true, forkWorker: options.forkWorker }), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { worker: options.worker ?? true, forkWorker: options.forkWorker, scheduled: options.scheduled }), adapter, { bodyParser: false, logger: new PinoNestLogger(log) });
   app.enableShutdownHooks();
   registerHooks(app, fastify);
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiInfo()));

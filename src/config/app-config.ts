@@ -102,6 +102,14 @@ export interface MonitoringConfig {
   webhookAllowlist: string[];
 }
 
+/** When the lake looks after itself: compaction, retention and GC as one round (`featurelake maintain`). */
+export interface MaintenanceConfig {
+  /** A worker runs a round this often (one worker of all per period); null: by command only. */
+  everySeconds: number | null;
+  /** GC's grace period (null: `limits.ingest_timeout_seconds` + 1 h). */
+  graceSeconds: number | null;
+}
+
 /**
  * The whole validated configuration: the project file `featurelake.yaml` with environment
  * overrides applied. It is a class so that it doubles as its own injection token.
@@ -121,6 +129,7 @@ export class AppConfig {
   registryRefreshSeconds!: number;
   limits!: Limits;
   monitoring!: MonitoringConfig;
+  maintenance!: MaintenanceConfig;
   auth!: AuthConfig;
   /** The server's JSON log level. */
   logLevel!: LogLevelName;

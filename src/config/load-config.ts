@@ -1,3 +1,4 @@
+import { parseDurationSeconds } from '../core/duration';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigInvalidError } from '../common/errors';
@@ -40,6 +41,8 @@ export const ENV_VARS = [
   'FEATURELAKE_QUEUE_URL',
   'FEATURELAKE_WORKER_CONCURRENCY',
   'FEATURELAKE_QUEUE_LOCK_SECONDS',
+  'FEATURELAKE_MAINTENANCE_EVERY',
+  'FEATURELAKE_MAINTENANCE_GRACE',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -76,7 +79,7 @@ export function loadConfig(repoDir: string, env: ConfigEnv): AppConfig {
 }
 
 function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig | undefined {
-  root.rejectUnknown(['project', 'lake', 'state_dir', 'offline', 'online', 'queue', 'duckdb', 'registry', 'monitoring', 'limits', 'auth', 'log_level']);
+  root.rejectUnknown(['project', 'lake', 'state_dir', 'offline', 'online', 'queue', 'duckdb', 'registry', 'monitoring', 'maintenance', 'limits', 'auth', 'log_level']);
   const project = root.string('project', true);
   if (project !== undefined && !isIdentifier(project)) root.issue('must be an identifier (letters, digits, _)', 'project');
   const lake = readLake(root, dir, env);
@@ -93,6 +96,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
   const refresh = Number(env.FEATURELAKE_REGISTRY_REFRESH_SECONDS ?? registry?.scalarText('refresh_seconds') ?? 5);
   if (!(refresh > 0)) root.issue('must be a positive number of seconds', ['registry', 'refresh_seconds']);
   const monitoring = readMonitoring(root, env);
+  const maintenance = readMaintenance(root, env);
   const limits = readLimits(root, env);
   const auth = readAuth(root, env);
   const logLevel = env.FEATURELAKE_LOG_LEVEL ?? root.string('log_level') ?? 'info';
@@ -110,6 +114,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     registryRefreshSeconds: refresh,
     limits,
     monitoring,
+    maintenance,
     auth,
     logLevel: logLevel as LogLevelName,
   });
@@ -161,6 +166,20 @@ function readMonitoring(root: FieldReader, env: ConfigEnv): AppConfig['monitorin
     logBufferRows: number('log_buffer_rows', 200_000),
     webhookAllowlist: allowlist,
   };
+}
+
+/** `maintenance: { every: 6h, grace: 2h }`: the schedule of compaction, retention and GC (absent: by command only). */
+function readMaintenance(root: FieldReader, env: ConfigEnv): AppConfig['maintenance'] {
+  const section = root.object('maintenance');
+  section?.rejectUnknown(['every', 'grace']);
+  const duration = (field: string, raw: string | undefined, min: number): number | null => {
+    const text = raw ?? section?.scalarText(field);
+    if (text === undefined || text === '') return null;
+    const seconds = parseDurationSeconds(text);
+    if (seconds === null || seconds < min) root.issue(`must be a duration of ${min === 0 ? '0s' : `${min}s`} or more (a whole number followed by s, m, h, d or w, e.g. 6h), got ${JSON.stringify(text)}`, ['maintenance', field]);
+    return seconds;
+  };
+  return { everySeconds: duration('every', env.FEATURELAKE_MAINTENANCE_EVERY, 1), graceSeconds: duration('grace', env.FEATURELAKE_MAINTENANCE_GRACE, 0) };
 }
 
 function readLake(root: FieldReader, dir: string, env: ConfigEnv): LakeLocation | undefined {

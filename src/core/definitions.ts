@@ -1,3 +1,4 @@
+import type { Retention } from './retention';
 import { Expectations } from './expectations';
 import { ValueType } from './value-types';
 
@@ -28,6 +29,8 @@ export interface DatasetDef extends DefinitionMetadata {
   name: string;
   /** Rules every incoming file (and every push) must keep; absent: any values get in. */
   expectations?: Expectations;
+  /** Which snapshots `featurelake gc` lets expire; absent: every snapshot is kept. */
+  retention?: Retention;
   /** Event time of each raw row; absent for static reference data (e.g. airport attributes). */
   timestampField?: string;
   createdTimestampField?: string;
@@ -67,7 +70,7 @@ export interface FeatureServiceDef extends DefinitionMetadata {
   name: string;
   features: string[];
   /** Log this share (0…1) of the vectors served through the service, for skew checks. */
-  logging?: { sampleRate: number };
+  logging?: { sampleRate: number; retention?: Retention };
 }
 
 export const DRIFT_METHODS = ['ks', 'wasserstein', 'chisquare', 'z', 'jensenshannon', 'psi', 'linf'] as const;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommitConflictError } from '../common/errors';
 import { TempFiles } from '../common/temp-files';
+import { DatasetDef } from '../core/definitions';
 import { formatTimestamp } from '../core/timestamp';
 import { ObjectStore } from '../storage/object-store';
 import { DataFile, datasetSnapshotLog, DatasetSnapshot, digestsOf, rewrittenSnapshot } from './dataset-manifest';
@@ -9,6 +10,14 @@ import { FileConverter } from './file-converter';
 
 /** A file with fewer rows than this is small; merged files hold up to twice as many. */
 export const COMPACT_TARGET_ROWS = 1_000_000;
+
+export interface CompactionOptions {
+  /** A file with fewer rows is small (default COMPACT_TARGET_ROWS). */
+  targetRows?: number;
+  /** Compact only when the dataset has at least this many small files (default 2; a schedule waits for more). */
+  minSmallFiles?: number;
+  signal?: AbortSignal;
+}
 
 export interface CompactionResult {
   /** The new snapshot; null when there was nothing to compact (fewer than two small files). */
@@ -35,10 +44,18 @@ export class DatasetCompaction {
     private readonly temp: TempFiles,
   ) {}
 
-  async compact(name: string, targetRows = COMPACT_TARGET_ROWS, signal?: AbortSignal): Promise<CompactionResult> {
-    const dataset = await this.datasets.definition(name);
+  /** Compacts a dataset declared in the feature repo. */
+  async compact(name: string, options: CompactionOptions = {}): Promise<CompactionResult> {
+    return this.compactAs(await this.datasets.definition(name), options);
+  }
+
+  /** Compacts any dataset of the lake, declared or not (a feature service's log), given its definition. */
+  async compactAs(dataset: DatasetDef, options: CompactionOptions = {}): Promise<CompactionResult> {
+    const name = dataset.name;
+    const { targetRows = COMPACT_TARGET_ROWS, minSmallFiles = 2, signal } = options;
     const latest = await this.datasets.snapshot(name);
-    const groups = latest ? groupSmallFiles(latest.files, targetRows) : [];
+    const small = latest?.files.filter((f) => f.rows < targetRows).length ?? 0;
+    const groups = latest && small >= minSmallFiles ? groupSmallFiles(latest.files, targetRows) : [];
     if (!latest || groups.length === 0) return { snapshot: null, mergedFiles: 0, newFiles: 0 };
     const written: { file: DataFile; inputs: DataFile[]; path: string }[] = [];
     try {

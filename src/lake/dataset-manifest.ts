@@ -90,6 +90,25 @@ export function rewrittenSnapshot(base: DatasetSnapshot, parent: DatasetSnapshot
   return { ...kept, ...change, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), lastRewrite: id, added: { files: 0, rows: 0 } };
 }
 
+/**
+ * A snapshot retention let go: moved out of the log (readers of the dataset no longer see it)
+ * to `datasets/<name>/expired/`, where it keeps its files referenced for GC's grace period —
+ * a reader that started on it finishes — and a training set saved from it meanwhile still
+ * finds it (GC then puts it back instead of deleting it).
+ */
+export interface ExpiredSnapshot {
+  expiredAt: string;
+  snapshot: DatasetSnapshot;
+}
+
+export function expiredSnapshotPrefix(name: string): string {
+  return `datasets/${name}/expired/`;
+}
+
+export function expiredSnapshotKey(name: string, id: number): string {
+  return `${expiredSnapshotPrefix(name)}${String(id).padStart(20, '0')}.json`;
+}
+
 /** Where a dataset's snapshots are committed in the lake (one log per dataset). */
 export function datasetSnapshotLog(store: ObjectStore, name: string): ManifestLog<DatasetSnapshot> {
   return new ManifestLog<DatasetSnapshot>(store, `datasets/${name}/snapshots/`);

@@ -7,7 +7,7 @@ import { DatasetDef } from '../core/definitions';
 import { isIdentifier } from '../core/identifiers';
 import { formatTimestamp, Micros, parseTimestamp } from '../core/timestamp';
 import { RegistryService } from '../registry/registry.service';
-import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, digestsOf, DuplicateInput, FileFormat, IngestedSnapshot, IngestInput, rewrittenSnapshot, SnapshotChecks } from './dataset-manifest';
+import { ColumnSchema, CONTENT_TYPES, datasetSnapshotLog, DataFile, DatasetSnapshot, digestsOf, DuplicateInput, ExpiredSnapshot, expiredSnapshotKey, FileFormat, IngestedSnapshot, IngestInput, rewrittenSnapshot, SnapshotChecks } from './dataset-manifest';
 import { IngestChecks } from './ingest-checks';
 import { ConvertedFile, FileConverter } from './file-converter';
 import { ManifestLog } from '../storage/manifest-log';
@@ -17,6 +17,7 @@ import { withWorkControl } from '../common/work-control';
 import { stoppedError } from '../duckdb/progress';
 import { ComputeCalls } from '../queue/compute-calls';
 import { ScratchObjects } from '../storage/scratch-objects';
+import { DocumentStore } from '../storage/document-store';
 
 /** An HTTP ingest as a worker takes it: the body in the lake (from another process) or at a local path. */
 interface IngestCall {
@@ -91,6 +92,7 @@ export class DatasetService {
     private readonly calls: ComputeCalls,
     private readonly scratch: ScratchObjects,
     private readonly checks: IngestChecks,
+    private readonly documents: DocumentStore,
   ) {
     calls.register('dataset.ingest', (input: IngestCall, context) => this.ingestCall(input, context.signal));
   }
@@ -278,7 +280,11 @@ export class DatasetService {
   async rollback(name: string, to: number): Promise<DatasetSnapshot> {
     await this.declared(name);
     const target = await this.snapshot(name, to);
-    if (!target) throw new SnapshotNotFoundError(`dataset ${name} has no snapshot ${to}`, { dataset: name, snapshot: to });
+    if (!target) {
+      const expired = await this.documents.get<ExpiredSnapshot>(expiredSnapshotKey(name, to));
+      const why = expired ? `: it expired under the dataset's retention at ${expired.expiredAt}` : '';
+      throw new SnapshotNotFoundError(`dataset ${name} has no snapshot ${to}${why}`, { dataset: name, snapshot: to });
+    }
     const entry = await this.log(name).commit((parent, id) => {
       if (!parent || parent.manifest.snapshotId === to) throw new ValidationFailedError(`--to: snapshot ${to} is the latest of dataset ${name} already; nothing to roll back`, { field: 'to' });
       return rewrittenSnapshot(target, parent.manifest, id, { operation: 'rollback', files: target.files, rolledBackTo: to });
@@ -286,10 +292,15 @@ export class DatasetService {
     return entry.manifest;
   }
 
-  /** The latest snapshot, or the given one; null when the dataset has no data (yet). */
-  async snapshot(name: string, snapshotId?: number): Promise<DatasetSnapshot | null> {
+  /**
+   * The latest snapshot, or the given one; null when the dataset has no data (yet). With
+   * `includeExpired`, a snapshot retention let go but GC has not yet deleted is found too (what
+   * a training set's rebuild needs; nothing new is ever built on one).
+   */
+  async snapshot(name: string, snapshotId?: number, options: { includeExpired?: boolean } = {}): Promise<DatasetSnapshot | null> {
     const entry = snapshotId === undefined ? await this.log(name).latest() : await this.log(name).get(snapshotId);
-    return entry?.manifest ?? null;
+    if (entry || snapshotId === undefined || !options.includeExpired) return entry?.manifest ?? null;
+    return (await this.documents.get<ExpiredSnapshot>(expiredSnapshotKey(name, snapshotId)))?.snapshot ?? null;
   }
 
   /** Local paths of a snapshot's data files (downloaded into the cache when the lake is remote). */

@@ -37,7 +37,7 @@ export class LakeController {
   @HttpCode(200)
   @ApiOperation({ summary: "Rewrite the dataset's small files as few, as a new snapshot with the same rows (`snapshot: null` when there is nothing to compact)." })
   async compact(@Param('name') name: string, @RequestSignal() signal: AbortSignal) {
-    const result = await this.compaction.compact(name, undefined, signal);
+    const result = await this.compaction.compact(name, { signal });
     return { snapshot: result.snapshot && toSnapshotBody(result.snapshot), merged_files: result.mergedFiles, new_files: result.newFiles };
   }
 

@@ -13,7 +13,6 @@ import { ExpectationChecks } from './expectation-checks';
 import { IngestChecks } from './ingest-checks';
 import { IngestOnce } from './ingest-once';
 import { DatasetCompaction } from './dataset-compaction';
-import { LakeGc } from './lake-gc';
 import { LakeController } from './lake.controller';
 import { ObjectStoreModule } from '../storage/object-store.module';
 
@@ -29,7 +28,6 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     IngestChecks,
     IngestOnce,
     DatasetCompaction,
-    LakeGc,
     { provide: ExpectationChecks, inject: [CONVERTER_DATABASE], useFactory: (db: DuckDbDatabase) => new DuckDbExpectationChecks(db) },
     {
       provide: FileConverter,
@@ -38,6 +36,6 @@ const CONVERTER_DATABASE = Symbol('CONVERTER_DATABASE');
     },
   ],
   controllers: [LakeController],
-  exports: [DatasetService, IdempotencyStore, IngestChecks],
+  exports: [DatasetService, IdempotencyStore, IngestChecks, DatasetCompaction],
 })
 export class LakeModule {}

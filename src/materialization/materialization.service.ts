@@ -118,7 +118,8 @@ export class MaterializationService {
 
   /** A view's source at a snapshot a plan chose, as the offline store reads it (on whichever worker runs the task). */
   async sourceAt(view: ResolvedView, snapshotId: number): Promise<SourceSnapshot> {
-    const snapshot = await this.datasets.snapshot(view.dataset.name, snapshotId);
+    // The plan's snapshot may have expired since (retention); its files stay for GC's grace period.
+    const snapshot = await this.datasets.snapshot(view.dataset.name, snapshotId, { includeExpired: true });
     if (!snapshot) throw new LakeUnavailableError(`snapshot ${snapshotId} of dataset ${view.dataset.name} is not in the lake`, { dataset: view.dataset.name, snapshot: snapshotId });
     return this.sourceOf(view, snapshot);
   }

@@ -138,17 +138,15 @@ export class LakeOfflineStore extends LakeReads {
     }
   }
 
-  async compactBucket(view: ResolvedView, bucket: number): Promise<boolean> {
+  async compactBucket(view: ResolvedView, bucket: number, minFiles = this.compactAtFiles + 1): Promise<boolean> {
     const manifest = await this.outputs.latest(view);
     const state = manifest?.bucketStates[bucket];
-    if (!manifest || !state || state.files.length <= this.compactAtFiles || state.pendingAll || state.pendingFrom !== null) return false;
+    if (!manifest || !state || state.files.length < Math.max(2, minFiles) || state.pendingAll || state.pendingFrom !== null) return false;
     const version = nextVersion(state, Date.now() * 1000);
     const path = await this.temp.path('.parquet');
     const key = this.outputs.fileKey(view, bucket, version, randomUUID());
     try {
-      // Appends newer than everything else: the newest rows are in the pending files alone.
-    const source = pendingAppendsOnly(state) ? { ...state, files: pendingFiles(state) } : state;
-    const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state: source }]));
+      const rows = mergedRowsSql(view, await this.outputs.mergeInput([{ bucket, state }]));
       const order = `${keyList(view.joinKeys)}, event_timestamp`;
       const written = await this.db.withConnection(async (c) => {
         const result = await c.run(`COPY (SELECT m.*, ${version}::BIGINT AS ${VERSION}, ${bucket}::INTEGER AS ${BUCKET} FROM (${rows}) m ORDER BY ${order}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);

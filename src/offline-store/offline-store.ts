@@ -185,8 +185,12 @@ export abstract class OfflineStore {
   /** The newest row of each pending entity of a bucket, in batches of at most `batchSize`. */
   abstract pendingOnline(view: ResolvedView, bucket: number, batchSize: number): AsyncIterable<PendingBatch>;
 
-  /** Rewrites a bucket whose files have piled up as one file with the same rows (when nothing is pending online); true when it did. */
-  abstract compactBucket(view: ResolvedView, bucket: number): Promise<boolean>;
+  /**
+   * Rewrites a bucket whose files have piled up (by default more than 8; `minFiles`: at least
+   * that many, 2 or more) as one file with the same rows, when nothing is pending online; true
+   * when it did.
+   */
+  abstract compactBucket(view: ResolvedView, bucket: number, minFiles?: number): Promise<boolean>;
 
   /** Marks every entity of the view pending, so the next online phase rewrites its whole online table. */
   abstract markAllPending(view: ResolvedView): Promise<void>;

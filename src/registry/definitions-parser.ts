@@ -3,6 +3,7 @@ import { ValidationFailedError } from '../common/errors';
 import { parseYaml } from '../common/yaml-file';
 import { parseSkewSpec } from '../core/skew/skew-spec';
 import { readExpectations } from './expectations-parser';
+import { readRetention } from './retention-parser';
 import { DatasetDef, DefinitionMetadata, DRIFT_METHODS, DriftMethod, DriftOverride, EntityDef, FeatureDef, FeatureServiceDef, FeatureViewDef, JoinKeyDef, PushSourceDef, SkewCheckDef } from '../core/definitions';
 import { parseDurationSeconds } from '../core/duration';
 import { isIdentifier } from '../core/identifiers';
@@ -117,7 +118,7 @@ function readJoinKeys(at: FieldReader): JoinKeyDef[] | undefined {
 }
 
 function readDataset(at: FieldReader): DatasetDef | undefined {
-  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', 'expectations', ...METADATA_FIELDS]);
+  at.rejectUnknown(['name', 'timestamp_field', 'created_timestamp_field', 'expectations', 'retention', ...METADATA_FIELDS]);
   const name = readName(at);
   if (!name) return undefined;
   return {
@@ -125,6 +126,7 @@ function readDataset(at: FieldReader): DatasetDef | undefined {
     timestampField: at.string('timestamp_field'),
     createdTimestampField: at.string('created_timestamp_field'),
     expectations: readExpectations(at),
+    retention: readRetention(at),
     ...readMetadata(at),
   };
 }
@@ -225,11 +227,12 @@ function readFeatureService(at: FieldReader): FeatureServiceDef | undefined {
   const features = at.stringList('features', true);
   if (features?.length === 0) at.issue('must list at least one feature or feature view', 'features');
   const logging = at.object('logging');
-  logging?.rejectUnknown(['sample_rate']);
+  logging?.rejectUnknown(['sample_rate', 'retention']);
   const rate = logging?.value.sample_rate;
   if (logging && (typeof rate !== 'number' || rate < 0 || rate > 1)) logging.issue('must be a number from 0 to 1', 'sample_rate');
   if (!name || !features?.length) return undefined;
-  return { name, features, ...readMetadata(at), logging: typeof rate === 'number' ? { sampleRate: rate } : undefined };
+  const retention = logging && readRetention(logging);
+  return { name, features, ...readMetadata(at), logging: typeof rate === 'number' ? { sampleRate: rate, ...(retention ? { retention } : {}) } : undefined };
 }
 
 function readSkewCheck(at: FieldReader): SkewCheckDef | undefined {

@@ -207,6 +207,24 @@ describe('feature repo definitions', () => {
     expect(issues[0]).toMatch(message);
   });
 
+  it('reads retention of a dataset and of a feature service log', () => {
+    const text = BASE.replace('timestamp_field: date', 'timestamp_field: date\n    retention: { keep_snapshots: 20, keep_for: 30d }') +
+      'feature_services:\n  - name: svc\n    features: [airport_daily]\n    logging: { sample_rate: 1, retention: { keep_for: 0s } }\n';
+    const { issues, definitions } = check({ 'a.yaml': text });
+    expect(issues).toEqual([]);
+    expect(definitions.datasets[0].retention).toEqual({ keepSnapshots: 20, keepForSeconds: 30 * 86_400 });
+    expect(definitions.featureServices[0].logging).toEqual({ sampleRate: 1, retention: { keepForSeconds: 0 } });
+  });
+
+  it.each([
+    ['{ keep_snapshots: 0 }', /datasets\[0\]\.retention\.keep_snapshots: must be a whole number of snapshots, 1 or more, got 0 \(line 9\)/],
+    ['{ keep_for: 30 days }', /datasets\[0\]\.retention\.keep_for: invalid duration "30 days"/],
+    ['{ keep: 3 }', /datasets\[0\]\.retention\.keep: unknown field \(allowed: keep_snapshots, keep_for\)/],
+  ])('locates a bad retention: %s', (yaml, message) => {
+    const { issues } = check({ 'a.yaml': BASE.replace('timestamp_field: date', `timestamp_field: date\n    retention: ${yaml}`) });
+    expect(issues[0]).toMatch(message);
+  });
+
   it('accepts join keys with a type each', () => {
     const text = 'entities:\n  - name: trip\n    join_keys: [{ name: city, type: string }, { name: zone, type: int32 }]\n';
     const { issues, definitions } = check({ 'a.yaml': text });

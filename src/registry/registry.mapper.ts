@@ -1,6 +1,7 @@
 import { DefinitionMetadata, RegistryVersion } from '../core/definitions';
 import { Expectations } from '../core/expectations';
 import { formatDuration } from '../core/duration';
+import { Retention } from '../core/retention';
 
 /** The applied definitions in the feature repo's own (snake_case) vocabulary. */
 export function toRegistryBody(r: RegistryVersion) {
@@ -15,6 +16,7 @@ export function toRegistryBody(r: RegistryVersion) {
       timestamp_field: d.timestampField,
       created_timestamp_field: d.createdTimestampField,
       expectations: d.expectations && expectationsBody(d.expectations),
+      retention: d.retention && retentionBody(d.retention),
       ...metadata(d),
     })),
     feature_views: r.featureViews.map((v) => ({
@@ -34,12 +36,16 @@ export function toRegistryBody(r: RegistryVersion) {
     feature_services: r.featureServices.map((s) => ({
       name: s.name,
       features: s.features,
-      logging: s.logging && { sample_rate: s.logging.sampleRate },
+      logging: s.logging && { sample_rate: s.logging.sampleRate, retention: s.logging.retention && retentionBody(s.logging.retention) },
       ...metadata(s),
     })),
     push_sources: r.pushSources ?? [],
     skew_checks: (r.skewChecks ?? []).map((c) => ({ name: c.name, every: formatDuration(c.everySeconds), ...c.spec, ...metadata(c) })),
   };
+}
+
+function retentionBody(r: Retention) {
+  return { keep_snapshots: r.keepSnapshots, keep_for: r.keepForSeconds === undefined ? undefined : formatDuration(r.keepForSeconds) };
 }
 
 function metadata(def: DefinitionMetadata): DefinitionMetadata {

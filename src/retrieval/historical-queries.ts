@@ -70,7 +70,8 @@ export class HistoricalQueries {
   async pinnedFeatures(catalog: FeatureCatalog, pinned: PinnedSource[]): Promise<FeatureSource> {
     const sources = new Map<string, SourceData>();
     for (const source of pinned) {
-      const snapshot = await this.datasets.snapshot(source.dataset, source.snapshotId);
+      // A pinned snapshot never expires; one saved while retention let it go is found until GC puts it back.
+      const snapshot = await this.datasets.snapshot(source.dataset, source.snapshotId, { includeExpired: true });
       if (!snapshot) throw new DatasetNotFoundError(`snapshot ${source.snapshotId} of dataset ${source.dataset} is gone`, { dataset: source.dataset });
       sources.set(source.view, { dataset: catalog.dataset(source.dataset), files: await this.datasets.localFiles(snapshot) });
     }

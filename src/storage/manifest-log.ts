@@ -79,6 +79,11 @@ export class ManifestLog<T> {
     throw new CommitConflictError(`could not commit to ${this.prefix} after ${this.retry.attempts} attempts: too many concurrent writers`);
   }
 
+  /** The object key of entry `id` (retention moves an expired entry out of the log by it). */
+  keyOf(id: number): string {
+    return this.key(id);
+  }
+
   private key(id: number): string {
     return `${this.prefix}${String(id).padStart(ID_WIDTH, '0')}.json`;
   }

@@ -18,6 +18,7 @@ import { ShutdownSignal } from '../../src/common/shutdown-signal';
 import { ComputeCalls } from '../../src/queue/compute-calls';
 import { LocalJobQueue } from '../../src/queue/local.job-queue';
 import { ScratchObjects } from '../../src/storage/scratch-objects';
+import { DocumentStore } from '../../src/storage/document-store';
 
 /** An object store of either kind rooted in `dir` (local) or a prefix of the test bucket (s3). */
 export function objectStore(kind: 'local' | 's3', dir: string, s3?: TestS3, prefix = 'lake'): ObjectStore {
@@ -52,6 +53,6 @@ export function datasetService(
   const temp = new TempFiles(join(dir, 'tmp'));
   const calls = new ComputeCalls(new LocalJobQueue(new ShutdownSignal()), config);
   const checks = new IngestChecks(new DuckDbExpectationChecks(db), temp, new Metrics());
-  const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp), checks);
+  const datasets = new DatasetService(config, store, converter, registry, temp, calls, new ScratchObjects(store, temp), checks, new DocumentStore(store));
   return { datasets, converter, temp, close: () => db.close() };
 }

@@ -6,8 +6,7 @@ import { formatFromFileName, IngestInput } from '../../lake/dataset-manifest';
 import { GlobalOptions, withServices } from '../context';
 import { count, seconds, table } from '../output';
 import { RegistryService } from '../../registry/registry.service';
-import { DatasetCompaction } from '../../lake/dataset-compaction';
-import { LakeGc } from '../../lake/lake-gc';
+import { LakeMaintenance } from '../../maintenance/lake-maintenance';
 import { toRegistryBody } from '../../registry/registry.mapper';
 import { describeYaml } from './definitions.commands';
 import { ProgressReporter } from '../progress';
@@ -50,21 +49,6 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
       }),
     );
 
-  program
-    .command('gc')
-    .description('delete lake objects no snapshot references (a killed ingest\'s uploads, files in transit) once older than the grace period')
-    .option('--grace <seconds>', 'only objects older than this (default: limits.ingest_timeout_seconds + 1 h)')
-    .option('--dry-run', 'list what would be deleted, delete nothing')
-    .action((options: { grace?: string; dryRun?: boolean }) =>
-      withServices(globals(), async (get) => {
-        const grace = options.grace === undefined ? undefined : Number(options.grace);
-        if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) throw new ValidationFailedError(`--grace: must be a whole number of seconds, got ${JSON.stringify(options.grace)}`, { field: 'grace' });
-        const result = await get(LakeGc).collect({ graceSeconds: grace, dryRun: options.dryRun });
-        for (const key of result.deleted) console.log(`${options.dryRun ? 'would delete' : 'deleted'} ${key}`);
-        console.log(`${options.dryRun ? 'Would delete' : 'Deleted'} ${count(result.deleted.length)} objects; ${count(result.young)} unreferenced objects are younger than the grace period and stay.`);
-      }),
-    );
-
   const datasets = program.command('datasets').description('the datasets of the lake');
   datasets
     .command('list', { isDefault: true })
@@ -84,11 +68,11 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
     );
   datasets
     .command('compact')
-    .description("rewrite the dataset's small files as few, as a new snapshot with the same rows; views recompute in full at their next run")
+    .description("rewrite the dataset's (or a feature log's) small files as few, as a new snapshot with the same rows; views recompute in full at their next run")
     .argument('<name>')
     .action((name: string) =>
       withServices(globals(), async (get) => {
-        const result = await get(DatasetCompaction).compact(name);
+        const result = await get(LakeMaintenance).compactDataset(name);
         if (!result.snapshot) return console.log(`Nothing to compact: ${name} has fewer than two small files.`);
         console.log(`Compacted ${result.mergedFiles} files of ${name} into ${result.newFiles} as snapshot ${result.snapshot.snapshotId} (${count(result.snapshot.rowCount)} rows, ${result.snapshot.files.length} files).`);
       }),

@@ -32,7 +32,8 @@ export function serveCommand(program: Command, globals: () => GlobalOptions): vo
       // With a Redis queue the server takes no tasks itself: its own worker process (or other machines') do.
       // With the local queue it forks one and hands it every task and call over IPC (--no-worker: runs them itself).
       const spawn = () => spawnWorker(globals(), config, !redisQueue);
-      const app = await createHttpApp(config, { worker: !redisQueue, forkWorker: !redisQueue && options.worker ? spawn : undefined });
+      // The maintenance schedule runs where compute runs: in the worker processes, or here when there are none.
+      const app = await createHttpApp(config, { worker: !redisQueue, forkWorker: !redisQueue && options.worker ? spawn : undefined, scheduled: !redisQueue && !options.worker });
       if (redisQueue && options.worker) keepWorker(spawn, config);
       await app.listen(Number(options.port), options.host);
       const url = (await app.getUrl()).replace('[::1]', 'localhost');

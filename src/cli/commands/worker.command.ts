@@ -34,7 +34,7 @@ export function workerCommand(program: Command, globals: () => GlobalOptions): v
       }
       await reachable(config.queue.url);
       const log = createServerLogger(config.logLevel);
-      const app = await NestFactory.createApplicationContext(AppModule.register(config, { worker: true }), { logger: new PinoNestLogger(log) });
+      const app = await NestFactory.createApplicationContext(AppModule.register(config, { worker: true, scheduled: true }), { logger: new PinoNestLogger(log) });
       app.enableShutdownHooks();
       forked?.closing(() => app.close());
       new Logger('Worker').log(`featurelake worker for project ${config.project}: ${config.queue.concurrency} task(s) at a time from ${displayRedisUrl(config.queue.url)}`);
@@ -49,7 +49,7 @@ export function workerCommand(program: Command, globals: () => GlobalOptions): v
 async function forkedWorker(loaded: AppConfig, forked: ParentWatch): Promise<void> {
   const config = AppConfig.of({ ...loaded, queue: { ...loaded.queue, url: 'parent' } });
   const log = createServerLogger(config.logLevel);
-  const app = await NestFactory.createApplicationContext(AppModule.register(config, { worker: true }), { logger: new PinoNestLogger(log) });
+  const app = await NestFactory.createApplicationContext(AppModule.register(config, { worker: true, scheduled: true }), { logger: new PinoNestLogger(log) });
   app.enableShutdownHooks();
   const channel = app.get<IpcChannel>(PARENT_CHANNEL);
   forked.closing(async () => {

@@ -47,3 +47,10 @@ export function logShape(service: string, selection: FeatureSelection): LogShape
   return { service, dataset: { name: `_log_${service}_${fingerprint}`, timestampField: REQUEST_TIME }, keys, views, features };
 }
 
+
+const LOG_DATASET = /^_log_(.+)_[0-9a-f]{8}$/;
+
+/** The feature service whose log a dataset is (`_log_<service>_<fingerprint>`), or null for any other dataset. */
+export function logDatasetService(dataset: string): string | null {
+  return LOG_DATASET.exec(dataset)?.[1] ?? null;
+}
