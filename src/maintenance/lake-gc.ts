@@ -107,12 +107,13 @@ export class LakeGc {
     await this.remove(ripe.map((t) => t.key), options, result);
   }
 
+  /** Expired snapshots, aged by when their record was written (the object's time, as every other object's). */
   private async tombstones(name: string): Promise<Tombstone[]> {
-    const keys = await this.store.list(expiredSnapshotPrefix(name));
+    const objects = await this.store.listModified(expiredSnapshotPrefix(name));
     const found = await Promise.all(
-      keys.map(async (key) => {
+      objects.map(async ({ key, modifiedMs }) => {
         const record = await this.documents.get<ExpiredSnapshot>(key);
-        return record && { key, id: record.snapshot.snapshotId, expiredAtMs: Date.parse(record.expiredAt), snapshot: record.snapshot };
+        return record && { key, id: record.snapshot.snapshotId, expiredAtMs: modifiedMs, snapshot: record.snapshot };
       }),
     );
     return found.filter((t): t is Tombstone => t !== null);
@@ -139,6 +140,7 @@ export class LakeGc {
   }
 
   private async remove(keys: string[], options: GcOptions, result: GcResult): Promise<void> {
+    if (keys.length === 0) return;
     if (!options.dryRun) {
       for (let i = 0; i < keys.length; i += DELETE_BATCH) await this.store.delete(keys.slice(i, i + DELETE_BATCH));
     }

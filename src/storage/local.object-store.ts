@@ -80,7 +80,8 @@ export class LocalObjectStore extends ObjectStore {
 
   async listModified(prefix: string): Promise<{ key: string; modifiedMs: number }[]> {
     const keys = await this.list(prefix);
-    const items = await Promise.all(keys.map(async (key) => ({ key, modifiedMs: (await stat(this.path(key)).catch(() => null))?.mtimeMs ?? null })));
+    // Whole milliseconds, as S3 gives them (and as Date.now() compares): an object written in this millisecond is not "newer than now".
+    const items = await Promise.all(keys.map(async (key) => ({ key, modifiedMs: floorOrNull((await stat(this.path(key)).catch(() => null))?.mtimeMs) })));
     // A file deleted between the listing and its stat is gone: not listed.
     return items.filter((i): i is { key: string; modifiedMs: number } => i.modifiedMs !== null);
   }
@@ -143,4 +144,8 @@ export class LocalObjectStore extends ObjectStore {
       else if (!entry.name.includes(TEMP_MARK)) keys.push(relative(this.rootDir, full).split(sep).join('/'));
     }
   }
+}
+
+function floorOrNull(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.floor(ms);
 }
