@@ -253,6 +253,11 @@ describe('maintenance on the schedule of featurelake.yaml', () => {
     }
     // The compacted snapshots read the same as before: the views recompute from them.
     expect(run('materialize-incremental', '2026-02-02').status).toBe(0);
+    // A feature log is compacted by name too (it is no declared dataset): its newer small file, if a round left one.
+    const log = readdirSync(join(repo, '../lake/datasets')).find((n) => n.startsWith('_log_ranking_'))!;
+    const compacted = run('datasets', 'compact', log);
+    expect({ status: compacted.status, stderr: compacted.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(compacted.stdout).toMatch(new RegExp(`^(Compacted 2 files of ${log} into 1 as snapshot \\d+ \\(9 rows, 1 files\\)|Nothing to compact: ${log} has fewer than two small files)\\.\\n$`));
   }, 150_000);
 });
 

@@ -47,6 +47,16 @@ describe.each(['local', 's3'] as const)('ObjectStore contract: %s', (kind) => {
     expect(await store.list('nothing-here/')).toEqual([]);
   });
 
+  it('lists past one page (S3 answers 1,000 keys at a time)', async () => {
+    const keys = Array.from({ length: 1234 }, (_, i) => `paged/f${String(i).padStart(4, '0')}/x.json`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, 'x')));
+    expect(await store.list('paged/')).toEqual(keys);
+    expect((await store.listModified('paged/')).map((i) => i.key)).toEqual(keys);
+    expect(await store.listFolders('paged/')).toEqual(keys.map((k) => k.split('/')[1]));
+    await store.delete(keys);
+    expect(await store.list('paged/')).toEqual([]);
+  }, 120_000);
+
   it('lists keys with the time each was written', async () => {
     // Stores keep whole seconds (S3's Last-Modified): the bounds allow for it.
     const before = Math.floor(Date.now() / 1000) * 1000;
