@@ -16,6 +16,12 @@ export interface CompactionOptions {
   targetRows?: number;
   /** Compact only when the dataset has at least this many small files (default 2; a schedule waits for more). */
   minSmallFiles?: number;
+  /**
+   * Merge only files added up to this snapshot: those every view reading the dataset has
+   * consumed, so that no view recomputes anything (default: every small file — a view that had
+   * consumed some of a merged file's rows but not all recomputes its buckets in full once).
+   */
+  consumedUpTo?: number;
   signal?: AbortSignal;
 }
 
@@ -24,6 +30,8 @@ export interface CompactionResult {
   snapshot: DatasetSnapshot | null;
   mergedFiles: number;
   newFiles: number;
+  /** Only files added up to this snapshot were considered (those the dataset's views have consumed). */
+  consumedUpTo?: number;
 }
 
 /**
@@ -52,11 +60,13 @@ export class DatasetCompaction {
   /** Compacts any dataset of the lake, declared or not (a feature service's log), given its definition. */
   async compactAs(dataset: DatasetDef, options: CompactionOptions = {}): Promise<CompactionResult> {
     const name = dataset.name;
-    const { targetRows = COMPACT_TARGET_ROWS, minSmallFiles = 2, signal } = options;
+    const { targetRows = COMPACT_TARGET_ROWS, minSmallFiles = 2, consumedUpTo = Infinity, signal } = options;
     const latest = await this.datasets.snapshot(name);
-    const small = latest?.files.filter((f) => f.rows < targetRows).length ?? 0;
-    const groups = latest && small >= minSmallFiles ? groupSmallFiles(latest.files, targetRows) : [];
-    if (!latest || groups.length === 0) return { snapshot: null, mergedFiles: 0, newFiles: 0 };
+    const eligible = latest?.files.filter((f) => f.addedInSnapshot <= consumedUpTo) ?? [];
+    const small = eligible.filter((f) => f.rows < targetRows).length;
+    const groups = latest && small >= minSmallFiles ? groupSmallFiles(eligible, targetRows) : [];
+    const limit = Number.isFinite(consumedUpTo) ? { consumedUpTo } : {};
+    if (!latest || groups.length === 0) return { snapshot: null, mergedFiles: 0, newFiles: 0, ...limit };
     const written: { file: DataFile; inputs: DataFile[]; path: string }[] = [];
     try {
       for (const inputs of groups) {
@@ -67,7 +77,7 @@ export class DatasetCompaction {
       }
       for (const w of written) await this.store.putFile(w.file.key, w.path);
       const entry = await datasetSnapshotLog(this.store, name).commit((parent, id) => nextCompacted(name, parent!.manifest, id, written));
-      return { snapshot: entry.manifest, mergedFiles: groups.flat().length, newFiles: written.length };
+      return { snapshot: entry.manifest, mergedFiles: groups.flat().length, newFiles: written.length, ...limit };
     } catch (error) {
       await this.store.delete(written.map((w) => w.file.key)).catch(() => undefined);
       throw error;
@@ -104,6 +114,7 @@ function mergedFile(key: string, merged: { rows: number; bytes: number; minTimes
     minTimestamp: merged.minTimestamp === null ? null : formatTimestamp(merged.minTimestamp),
     maxTimestamp: merged.maxTimestamp === null ? null : formatTimestamp(merged.maxTimestamp),
     addedInSnapshot: Math.max(...inputs.map((f) => f.addedInSnapshot)),
+    firstAddedInSnapshot: Math.min(...inputs.map((f) => f.firstAddedInSnapshot ?? f.addedInSnapshot)),
     sourceName: `compaction of ${inputs.length} files`,
     mergedSha256: inputs.flatMap(digestsOf),
   };

@@ -19,6 +19,12 @@ export interface DataFile {
   maxTimestamp: string | null;
   /** The snapshot that added this file; incremental readers use it to find new data. */
   addedInSnapshot: number;
+  /**
+   * A compacted file: the earliest snapshot that added any of its rows (addedInSnapshot is the
+   * latest). A reader that consumed a snapshot in between finds rows it had and rows it had not
+   * in one file, and recomputes from all of them.
+   */
+  firstAddedInSnapshot?: number;
   /** Name of the file the user ingested. */
   sourceName: string;
   /** sha256 of the bytes as they were given: the same bytes again are found, and not added twice. */
@@ -44,7 +50,8 @@ export interface DatasetSnapshot {
   /**
    * The latest snapshot (up to this one) that took files away rather than adding them (a
    * rollback): a view that consumed an earlier snapshot recomputes everything, since what it
-   * consumed is no longer all there.
+   * consumed is no longer all there. (A compaction takes no rows away: its merged files say
+   * which snapshots added their rows instead.)
    */
   lastRewrite?: number;
   schema: ColumnSchema[];
@@ -82,12 +89,14 @@ export function digestsOf(file: DataFile): string[] {
 
 /**
  * Snapshot `id`, committed on `parent`, holding `base`'s schema and totals with `files` — a
- * snapshot that adds nothing but rewrites which files hold the rows (rollback, compaction). It
- * sets `lastRewrite`, and carries none of `base`'s ingest findings (profile, checks).
+ * snapshot that adds nothing but rewrites which files hold the rows (rollback, compaction). A
+ * rollback sets `lastRewrite` (it takes rows away); a compaction keeps the parent's. Neither
+ * carries `base`'s ingest findings (profile, checks).
  */
 export function rewrittenSnapshot(base: DatasetSnapshot, parent: DatasetSnapshot, id: number, change: { operation: 'rollback' | 'compact'; files: DataFile[]; rolledBackTo?: number }): DatasetSnapshot {
-  const { profile: _profile, checks: _checks, rolledBackTo: _to, ...kept } = base;
-  return { ...kept, ...change, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), lastRewrite: id, added: { files: 0, rows: 0 } };
+  const { profile: _profile, checks: _checks, rolledBackTo: _to, lastRewrite: _rewrite, ...kept } = base;
+  const lastRewrite = change.operation === 'rollback' ? id : parent.lastRewrite;
+  return { ...kept, ...change, snapshotId: id, parentSnapshotId: parent.snapshotId, committedAt: new Date().toISOString(), ...(lastRewrite ? { lastRewrite } : {}), added: { files: 0, rows: 0 } };
 }
 
 /**

@@ -22,6 +22,7 @@ export function toSnapshotBody(s: DatasetSnapshot) {
       min_timestamp: f.minTimestamp,
       max_timestamp: f.maxTimestamp,
       added_in_snapshot: f.addedInSnapshot,
+      ...(f.firstAddedInSnapshot === undefined ? {} : { first_added_in_snapshot: f.firstAddedInSnapshot }),
       source_name: f.sourceName,
     })),
   };

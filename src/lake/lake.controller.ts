@@ -6,7 +6,6 @@ import { RequestSignal } from '../common/request-signal';
 import { ValidationFailedError } from '../common/errors';
 import { DatasetService } from './dataset.service';
 import { IngestOnce } from './ingest-once';
-import { DatasetCompaction } from './dataset-compaction';
 import { parseIdempotencyKey } from '../common/idempotency-key';
 import { toDatasetDetailsBody, toDatasetSummaryBody, toSnapshotBody } from './dataset.mapper';
 
@@ -17,7 +16,6 @@ export class LakeController {
   constructor(
     private readonly datasets: DatasetService,
     private readonly once: IngestOnce,
-    private readonly compaction: DatasetCompaction,
   ) {}
 
   @Get()
@@ -30,15 +28,6 @@ export class LakeController {
   @ApiOperation({ summary: 'A dataset: schema, row count, time range and its snapshots.' })
   async describe(@Param('name') name: string) {
     return toDatasetDetailsBody(await this.datasets.describe(name));
-  }
-
-  @Access('writer')
-  @Post(':name/compact')
-  @HttpCode(200)
-  @ApiOperation({ summary: "Rewrite the dataset's small files as few, as a new snapshot with the same rows (`snapshot: null` when there is nothing to compact)." })
-  async compact(@Param('name') name: string, @RequestSignal() signal: AbortSignal) {
-    const result = await this.compaction.compact(name, { signal });
-    return { snapshot: result.snapshot && toSnapshotBody(result.snapshot), merged_files: result.mergedFiles, new_files: result.newFiles };
   }
 
   @Access('writer')

@@ -8,13 +8,21 @@ import { DatasetService } from '../lake/dataset.service';
 import { logDatasetService, REQUEST_TIME } from '../monitoring/logging/feature-log';
 import { OfflineStore } from '../offline-store/offline-store';
 import { RegistryService } from '../registry/registry.service';
+import { ComputeCalls } from '../queue/compute-calls';
 import { ObjectStore } from '../storage/object-store';
 import { GcResult, LakeGc } from './lake-gc';
 import { SnapshotPins } from './snapshot-pins';
 import { SnapshotRetention } from './snapshot-retention';
 
-/** A scheduled round compacts a dataset only once it has this many small files (each compaction makes its views recompute in full). */
+/** A scheduled round compacts a dataset only once it has this many small files its views have consumed. */
 export const SCHEDULED_MIN_SMALL_FILES = 8;
+
+/** `POST /datasets/NAME/compact`, run where compute runs. */
+export const COMPACT_CALL = 'dataset.compact';
+export interface CompactCall {
+  name: string;
+  all: boolean;
+}
 
 export interface MaintenanceOptions {
   graceSeconds?: number;
@@ -48,14 +56,29 @@ export class LakeMaintenance {
     private readonly lakeGc: LakeGc,
     private readonly pins: SnapshotPins,
     private readonly store: ObjectStore,
-  ) {}
+    calls: ComputeCalls,
+  ) {
+    calls.register(COMPACT_CALL, (input: CompactCall, context) => this.compactDataset(input.name, { all: input.all, signal: context.signal }));
+  }
 
-  /** Compacts a declared dataset or a feature service's log. */
-  async compactDataset(name: string, options: { minSmallFiles?: number; signal?: AbortSignal } = {}): Promise<CompactionResult> {
+  /**
+   * Compacts a declared dataset or a feature service's log: the small files that every view
+   * reading it has consumed (so that none recomputes anything), or with `all` every small file
+   * (a view bucket that had consumed some of a merged file's rows then recomputes in full once).
+   */
+  async compactDataset(name: string, options: { all?: boolean; minSmallFiles?: number; signal?: AbortSignal } = {}): Promise<CompactionResult> {
     const log = logDatasetService(name) !== null && (await this.datasets.snapshot(name)) !== null;
-    if (!log) return this.compaction.compact(name, options);
-    const dataset: DatasetDef = { name, timestampField: REQUEST_TIME };
-    return this.compaction.compactAs(dataset, options);
+    const dataset: DatasetDef = log ? { name, timestampField: REQUEST_TIME } : await this.datasets.definition(name);
+    const consumedUpTo = options.all || log ? undefined : await this.consumedByViews(name);
+    return this.compaction.compactAs(dataset, { ...options, consumedUpTo });
+  }
+
+  /** The latest snapshot every view reading the dataset has consumed in every bucket (views that have consumed none read it all anyway). */
+  private async consumedByViews(dataset: string): Promise<number | undefined> {
+    const views = (await this.registry.catalog()).viewsFedBy(dataset);
+    const consumed = await Promise.all(views.map(async (v) => (await this.offline.viewState(v)).consumedSnapshot));
+    const known = consumed.filter((c): c is number => c !== null);
+    return known.length > 0 ? Math.min(...known) : undefined;
   }
 
   /** Rewrites each bucket of the views (all of them by default) that holds `minFiles` files or more, and has nothing pending online, as one file. */

@@ -5,6 +5,7 @@ import { RegistryModule } from '../registry/registry.module';
 import { RetrievalModule } from '../retrieval/retrieval.module';
 import { ObjectStoreModule } from '../storage/object-store.module';
 import { LakeGc } from './lake-gc';
+import { MaintenanceController } from './maintenance.controller';
 import { LakeMaintenance } from './lake-maintenance';
 import { MAINTENANCE_OPTIONS, MaintenanceOptions, MaintenanceSchedule } from './maintenance-schedule';
 import { SnapshotPins, TrainingSetPins } from './snapshot-pins';
@@ -25,6 +26,7 @@ export class MaintenanceModule {
         { provide: SnapshotPins, useClass: TrainingSetPins },
         { provide: MAINTENANCE_OPTIONS, useValue: options },
       ],
+      controllers: [MaintenanceController],
       exports: [LakeMaintenance, LakeGc],
     };
   }

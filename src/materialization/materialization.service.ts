@@ -131,6 +131,7 @@ export class MaterializationService {
       path: paths[i],
       rows: f.rows,
       addedInSnapshot: f.addedInSnapshot,
+      ...(f.firstAddedInSnapshot === undefined ? {} : { firstAddedInSnapshot: f.firstAddedInSnapshot }),
       minTs: f.minTimestamp === null ? null : parseTimestamp(f.minTimestamp),
       maxTs: f.maxTimestamp === null ? null : parseTimestamp(f.maxTimestamp),
     }));

@@ -43,6 +43,17 @@ describe('planBucket', () => {
     expect(planBucket(plain, consumed(3, 8), appended, incremental(11))).toMatchObject({ scope: { kind: 'append', newFiles: ['f4'] }, replaceAll: false });
   });
 
+  it('recomputes everything when a new file merges rows it had consumed with rows it had not (a compaction), and not when it had them all or none', () => {
+    const merged = (first: number, last: number): SourceFile => ({ ...file(last, 0, 8), path: 'merged', firstAddedInSnapshot: first });
+    const compacted = (f: SourceFile): SourceSnapshot => ({ ...snapshot(f), snapshotId: 5 });
+    // Consumed up to 2; the merged file holds the rows of snapshots 1–4.
+    expect(planBucket(plain, consumed(2, 5), compacted(merged(1, 4)), incremental(9))).toMatchObject({ scope: { kind: 'all' }, replaceAll: true, consumedSnapshot: 5 });
+    // Consumed up to 4: the merged file is not new to it.
+    expect(planBucket(plain, consumed(4, 8), compacted(merged(1, 4)), incremental(9))).toMatchObject({ scope: { kind: 'append' }, replaceAll: false, newRows: 0 });
+    // Consumed up to 2, the merged file holds snapshots 3–4 only: all new, appended.
+    expect(planBucket(plain, consumed(2, 5), compacted({ ...merged(3, 4), minTs: 6n * H }), incremental(9))).toMatchObject({ scope: { kind: 'append', newFiles: ['merged'] }, replaceAll: false });
+  });
+
   it('is up to date when the snapshot was consumed and the end is not past the watermark', () => {
     expect(planBucket(plain, consumed(2, 9), snapshot(file(1, 0, 5), file(2, 6, 8)), incremental(9))).toEqual({ upToDate: true, newRows: 0 });
   });

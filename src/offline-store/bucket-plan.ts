@@ -44,7 +44,9 @@ export function planBucket(view: ResolvedView, state: BucketState, source: Sourc
   const end = watermark !== null && watermark > request.end ? watermark : request.end;
   const bookkeeping = { consumedSnapshot: source.snapshotId, watermark: formatTimestamp(end) };
   // Files were taken away since this bucket last ran (a rollback): what it consumed is not all there.
-  const rewritten = state.consumedSnapshot !== null && (source.lastRewrite ?? 0) > state.consumedSnapshot;
+  // Or a new file holds rows it consumed (a compaction merged old and new files): they would count twice.
+  const mixed = fresh.some((f) => (f.firstAddedInSnapshot ?? f.addedInSnapshot) <= consumed);
+  const rewritten = state.consumedSnapshot !== null && ((source.lastRewrite ?? 0) > state.consumedSnapshot || mixed);
   if (state.consumedSnapshot === null || watermark === null || request.mode === 'full' || rewritten) {
     return { upToDate: false, scope: { kind: 'all', end }, files: all, inputFrom: null, replaceAll: true, windows: [], newRows, ...bookkeeping };
   }

@@ -18,6 +18,8 @@ export interface SourceFile {
   path: string;
   rows: number;
   addedInSnapshot: number;
+  /** A compacted file: the earliest snapshot that added any of its rows (absent: addedInSnapshot). */
+  firstAddedInSnapshot?: number;
   minTs: Micros | null;
   maxTs: Micros | null;
 }

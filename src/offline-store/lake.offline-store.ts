@@ -14,7 +14,7 @@ import { BucketOutput, BucketWritten, writeBucketRows } from './bucket-work';
 import { LakeReads } from './lake-reads';
 import { keyList } from './offline-sql';
 import { BucketRequest, BucketRun, PendingBatch, RunControl, SourceSnapshot, ViewState } from './offline-store';
-import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, ViewFile, ViewManifest, WindowReplace } from './view-manifest';
+import { applyBucketChange, BucketChange, BucketState, clearPending, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, ViewFile, ViewManifest, WindowReplace, withoutShadowed } from './view-manifest';
 import { ViewOutputs } from './view-outputs';
 import { BUCKET, HASH_PROBE_SQL, hiddenByWindowsSql, latestRowsSql, mergedRowsSql, VERSION } from './view-sql';
 
@@ -141,7 +141,14 @@ export class LakeOfflineStore extends LakeReads {
   async compactBucket(view: ResolvedView, bucket: number, minFiles = this.compactAtFiles + 1): Promise<boolean> {
     const manifest = await this.outputs.latest(view);
     const state = manifest?.bucketStates[bucket];
-    if (!manifest || !state || state.files.length < Math.max(2, minFiles) || state.pendingAll || state.pendingFrom !== null) return false;
+    if (!manifest || !state || state.pendingAll || state.pendingFrom !== null) return false;
+    // Files a later window hides entirely are dropped from the manifest, no rewrite: reads stop merging them at once.
+    const pruned = withoutShadowed(state);
+    if (pruned) {
+      await this.outputs.commit(view, manifest.hashProbe, (latest) => applyBucketChange(latest, bucket, { readRevision: state.revision, add: pruned.files, replaceAll: true, windows: pruned.windows, markPending: false }));
+      return true;
+    }
+    if (state.files.length < Math.max(2, minFiles)) return false;
     const version = nextVersion(state, Date.now() * 1000);
     const path = await this.temp.path('.parquet');
     const key = this.outputs.fileKey(view, bucket, version, randomUUID());

@@ -1,4 +1,4 @@
-import { applyBucketChange, clearPending, emptyManifest, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, readShape, ViewFile } from './view-manifest';
+import { applyBucketChange, BucketState, clearPending, emptyBucket, emptyManifest, markAllPending, nextVersion, pendingAppendsOnly, pendingFiles, pendingWindows, readShape, ViewFile, withoutShadowed } from './view-manifest';
 
 const fileOf = (version: number, extra: Partial<ViewFile> = {}): ViewFile => ({ key: `b/${version}.parquet`, version, rows: 1, minTs: null, maxTs: null, unique: true, ...extra });
 
@@ -61,5 +61,34 @@ describe('view manifest transitions', () => {
     const windowed = applyBucketChange(stored, 0, { readRevision: 1, add: [fileOf(20, { minTs: at(3), maxTs: at(4) })], windows: [{ version: 20, from: at(3), fromInclusive: true, to: at(4) }], markPending: true });
     expect(pendingAppendsOnly(windowed.bucketStates[0])).toBe(false);
     expect(pendingAppendsOnly(markAllPending(append(stored, fileOf(20, { minTs: at(3), maxTs: at(4) }))).bucketStates[0])).toBe(false);
+  });
+
+  describe('withoutShadowed', () => {
+    const day = (d: number) => `2026-01-${String(d).padStart(2, '0')}T00:00:00Z`;
+    const ranged = (version: number, lo: number, hi: number, extra: Partial<ViewFile> = {}) => fileOf(version, { minTs: day(lo), maxTs: day(hi), ...extra });
+    const state = (files: ViewFile[], windows: BucketState['windows'], extra: Partial<BucketState> = {}): BucketState => ({ ...emptyBucket(), files, windows, ...extra });
+
+    it('drops the files a later window hides entirely, and the windows left with nothing to hide (a full rematerialization)', () => {
+      const window = { version: 30, from: day(1), fromInclusive: true, to: day(9) };
+      const pruned = withoutShadowed(state([ranged(10, 1, 9), ranged(20, 2, 9), ranged(30, 1, 9)], [window]));
+      expect(pruned).toEqual({ files: [ranged(30, 1, 9)], windows: [] });
+    });
+
+    it('keeps a file with rows outside the window, and the window that still hides some of its rows', () => {
+      const window = { version: 30, from: day(5), fromInclusive: false, to: day(9) };
+      expect(withoutShadowed(state([ranged(10, 1, 9), ranged(30, 6, 9)], [window]))).toBeNull();
+      // A row exactly at an exclusive start is not hidden.
+      expect(withoutShadowed(state([ranged(10, 5, 9), ranged(30, 6, 9)], [window]))).toBeNull();
+      const pruned = withoutShadowed(state([ranged(5, 1, 4), ranged(10, 6, 9), ranged(30, 6, 9)], [window]));
+      expect(pruned).toEqual({ files: [ranged(5, 1, 4), ranged(30, 6, 9)], windows: [window] });
+    });
+
+    it('keeps a hidden file whose sidecar still hides rows of a kept earlier file, and does nothing while something is pending', () => {
+      const window = { version: 30, from: day(5), fromInclusive: true, to: day(9) };
+      const files = [ranged(5, 1, 4), ranged(10, 6, 9, { replacesKey: 'b/10.replaces.parquet' }), ranged(30, 5, 9)];
+      expect(withoutShadowed(state(files, [window]))).toBeNull();
+      expect(withoutShadowed(state([ranged(10, 1, 9), ranged(30, 1, 9)], [{ ...window, from: null }], { pendingFrom: 30 }))).toBeNull();
+      expect(withoutShadowed(state([ranged(10, 1, 9), ranged(30, 1, 9)], []))).toBeNull();
+    });
   });
 });

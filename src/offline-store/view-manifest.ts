@@ -157,6 +157,37 @@ export function pendingAppendsOnly(state: BucketState): boolean {
   return older.every((f) => f.maxTs === null || micros(f.maxTs) < firstNew);
 }
 
+/**
+ * The bucket without the files whose every row a later window hides — what a window
+ * materialization (`materialize START END`) supersedes: its reads would merge and hide them
+ * until compaction — and without the windows that then have nothing left to hide. Null when
+ * nothing is shadowed. A file with a sidecar goes only once every earlier file has gone (its
+ * sidecar hides their rows). Only with nothing pending online: the online phase reads the
+ * hidden rows to find the entities they changed.
+ */
+export function withoutShadowed(state: BucketState): Pick<BucketState, 'files' | 'windows'> | null {
+  if (state.pendingAll || state.pendingFrom !== null || state.windows.length === 0) return null;
+  const ordered = [...state.files].sort((a, b) => a.version - b.version);
+  const kept: ViewFile[] = [];
+  for (const file of ordered) {
+    const hidden = state.windows.some((w) => w.version > file.version && hides(w, file));
+    if (!hidden || (file.replacesKey && kept.length > 0)) kept.push(file);
+  }
+  if (kept.length === state.files.length) return null;
+  const windows = state.windows.filter((w) => kept.some((f) => f.version < w.version));
+  return { files: kept, windows };
+}
+
+/** Whether every row of the file lies in the window's time range (a file of no rows: trivially). */
+function hides(window: WindowReplace, file: ViewFile): boolean {
+  if (file.rows === 0) return true;
+  if (file.minTs === null || file.maxTs === null) return false;
+  const [lo, hi] = [micros(file.minTs), micros(file.maxTs)];
+  if (hi > micros(window.to)) return false;
+  if (window.from === null) return true;
+  return window.fromInclusive ? lo >= micros(window.from) : lo > micros(window.from);
+}
+
 function micros(iso: string): bigint {
   return parseTimestamp(iso) as bigint;
 }

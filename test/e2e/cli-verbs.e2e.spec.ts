@@ -143,7 +143,7 @@ describe('featurelake init, list/describe, registry-dump and teardown', () => {
     expect(training(join(dir, 'after-compaction.parquet')).equals(before)).toBe(true);
     expect(run('training-sets', 'verify', 'ranking').stdout).toMatch(/^Identical/);
     expect(run('ingest', 'driver_stats', small[1]).stdout).toMatch(/^Skipped small-2\.csv: the same bytes are already in snapshot \d+/);
-    expect(run('datasets', 'compact', 'driver_stats').stdout).toBe('Nothing to compact: driver_stats has fewer than two small files.\n');
+    expect(run('datasets', 'compact', 'driver_stats').stdout).toBe('Nothing to compact: driver_stats has fewer than two small files added up to snapshot 7, which its views have consumed (--all takes the newer ones too).\n');
     // What a killed ingest leaves behind goes at the next gc; the compacted-away files stay (older snapshots hold them).
     writeFileSync(join(repo, '.featurelake/lake/datasets/driver_stats/data/killed-ingest.parquet'), 'left behind');
     // (The views' files the full recompute replaced are young too.)

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, cleanEnv, CliResult, featurelake, startServer, stopServer, waitForHealth } from '../support/cli';
 import { freePort } from '../support/free-port';
+import request from 'supertest';
+import { configEnv, loadConfig } from '../../src/config/load-config';
+import { startApp } from '../support/app';
 
 /** A repo whose one dataset keeps only its latest snapshot (and those a training set pins). */
 function maintenanceRepo(dir: string, project: string, config = ''): string {
@@ -265,3 +268,41 @@ async function onlineScore(url: string, user: number): Promise<unknown> {
   const response = await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['scores:score'], entities: { user_id: [user] } }) });
   return ((await response.json()) as { results: { values: unknown[] }[] }).results[1].values[0];
 }
+
+describe('POST /datasets/{name}/compact', () => {
+  let dir: string;
+  let repo: string;
+  const run = (...args: string[]) => featurelake(repo, args);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fl-maint-http-'));
+    repo = maintenanceRepo(dir, 'http');
+    expect(run('apply').status).toBe(0);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('merges the files the views have consumed, takes the rest with ?all=true, and says what is wrong with a bad request', async () => {
+    for (const seed of [1, 2, 3]) expect(run('ingest', 'events', eventsFile(dir, seed, 10)).status).toBe(0);
+    expect(run('materialize-incremental', '2026-02-01').status).toBe(0);
+    for (const seed of [4, 5]) expect(run('ingest', 'events', eventsFile(dir, seed, 10)).status).toBe(0); // not consumed yet
+    const app = await startApp(loadConfig(repo, configEnv(cleanEnv())));
+    try {
+      const http = request(app.getHttpServer());
+      const consumed = await http.post('/datasets/events/compact').expect(200);
+      expect(consumed.body).toMatchObject({ merged_files: 3, new_files: 1, consumed_up_to: 3, snapshot: { snapshot_id: 6, operation: 'compact', row_count: 50 } });
+      const all = await http.post('/datasets/events/compact?all=true').expect(200);
+      expect(all.body).toMatchObject({ merged_files: 3, new_files: 1, consumed_up_to: null, snapshot: { snapshot_id: 7, row_count: 50 } });
+      const again = await http.post('/datasets/events/compact').expect(200);
+      expect(again.body).toMatchObject({ snapshot: null, merged_files: 0 });
+      const bad = await http.post('/datasets/events/compact?all=yes').expect(400);
+      expect(bad.headers['x-error-code']).toBe('VALIDATION_FAILED');
+      expect(bad.body.message ?? bad.body.detail).toMatch(/all: must be true or false/);
+      expect((await http.post('/datasets/nope/compact').expect(404)).headers['x-error-code']).toBe('DATASET_NOT_FOUND');
+    } finally {
+      await app.close();
+    }
+    // The view had consumed snapshot 3: the second compaction merged rows it had with rows it had not, so it recomputes them all, once.
+    expect(run('materialize-incremental', '2026-02-01').stdout).toMatch(/scores\s+done/);
+  });
+});

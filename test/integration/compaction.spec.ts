@@ -66,11 +66,24 @@ describe.each(['local', 's3'] as const)('dataset compaction (lake on %s)', (kind
     for (let i = 0; i < 6; i++) await ingestRows([i * 3, i * 3 + 1, i * 3 + 2]);
     const before = await datasets.snapshot('events');
     const result = await compaction.compact('events');
-    expect(result).toMatchObject({ mergedFiles: 6, newFiles: 1, snapshot: { snapshotId: 7, operation: 'compact', lastRewrite: 7, rowCount: 18, added: { files: 0, rows: 0 } } });
-    expect(result.snapshot!.files).toEqual([expect.objectContaining({ rows: 18, addedInSnapshot: 6, sourceName: 'compaction of 6 files', mergedSha256: before!.files.map((f) => f.sourceSha256) })]);
+    expect(result).toMatchObject({ mergedFiles: 6, newFiles: 1, snapshot: { snapshotId: 7, operation: 'compact', rowCount: 18, added: { files: 0, rows: 0 } } });
+    expect(result.snapshot!.lastRewrite).toBeUndefined(); // no row was taken away: the merged file says which snapshots added its rows
+    expect(result.snapshot!.files).toEqual([expect.objectContaining({ rows: 18, addedInSnapshot: 6, firstAddedInSnapshot: 1, sourceName: 'compaction of 6 files', mergedSha256: before!.files.map((f) => f.sourceSha256) })]);
     expect(await rowsOf()).toEqual(Array.from({ length: 18 }, (_, i) => i));
     expect(await rowsOf(6)).toEqual(Array.from({ length: 18 }, (_, i) => i)); // still its six files
     expect((await compaction.compact('events')).snapshot).toBeNull(); // one file: nothing to do
+  });
+
+  it('merges only the files added up to a snapshot when told (those every view has consumed)', async () => {
+    const latest = (await datasets.snapshot('events'))!; // one merged file, from the test above
+    await ingestRows([50]);
+    await ingestRows([51]);
+    await ingestRows([52]);
+    const upTo = latest.snapshotId + 2; // the merged file and the first two new ones
+    const result = await compaction.compactAs({ name: 'events', timestampField: 'ts' }, { consumedUpTo: upTo });
+    expect(result).toMatchObject({ mergedFiles: 3, newFiles: 1, consumedUpTo: upTo });
+    expect(result.snapshot!.files.map((f) => [f.rows, f.firstAddedInSnapshot ?? f.addedInSnapshot, f.addedInSnapshot])).toEqual([[1, upTo + 1, upTo + 1], [20, 1, upTo]]);
+    expect((await rowsOf()).sort((a, b) => a - b)).toEqual([...Array.from({ length: 18 }, (_, i) => i), 50, 51, 52]);
   });
 
   it('keeps an ingest that commits while it runs', async () => {
@@ -80,8 +93,8 @@ describe.each(['local', 's3'] as const)('dataset compaction (lake on %s)', (kind
       await ingestRows([200]);
     };
     const result = await compaction.compact('events');
-    expect(result.snapshot!.rowCount).toBe(20);
-    expect((await rowsOf()).sort((a, b) => a - b)).toEqual([...Array.from({ length: 18 }, (_, i) => i), 100, 200]);
+    expect(result.snapshot!.rowCount).toBe(23);
+    expect((await rowsOf()).sort((a, b) => a - b)).toEqual([...Array.from({ length: 18 }, (_, i) => i), 50, 51, 52, 100, 200]);
   });
 
   it('gives up cleanly when a rollback takes its files away meanwhile: nothing changed, its upload removed', async () => {

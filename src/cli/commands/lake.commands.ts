@@ -68,12 +68,14 @@ export function lakeCommands(program: Command, globals: () => GlobalOptions): vo
     );
   datasets
     .command('compact')
-    .description("rewrite the dataset's (or a feature log's) small files as few, as a new snapshot with the same rows; views recompute in full at their next run")
+    .description("rewrite the dataset's (or a feature log's) small files that its views have consumed as few, as a new snapshot with the same rows")
     .argument('<name>')
-    .action((name: string) =>
+    .option('--all', 'every small file, also those a view has not consumed yet (such a view then recomputes the buckets they touch in full, once)')
+    .action((name: string, options: { all?: boolean }) =>
       withServices(globals(), async (get) => {
-        const result = await get(LakeMaintenance).compactDataset(name);
-        if (!result.snapshot) return console.log(`Nothing to compact: ${name} has fewer than two small files.`);
+        const result = await get(LakeMaintenance).compactDataset(name, { all: options.all });
+        const limited = result.consumedUpTo === undefined ? '' : ` added up to snapshot ${result.consumedUpTo}, which its views have consumed (--all takes the newer ones too)`;
+        if (!result.snapshot) return console.log(`Nothing to compact: ${name} has fewer than two small files${limited}.`);
         console.log(`Compacted ${result.mergedFiles} files of ${name} into ${result.newFiles} as snapshot ${result.snapshot.snapshotId} (${count(result.snapshot.rowCount)} rows, ${result.snapshot.files.length} files).`);
       }),
     );
