@@ -88,7 +88,7 @@ describe('loadConfig', () => {
       'lake.uri: must be file://PATH or s3://BUCKET/PREFIX, got "ftp://x" (line 3)',
       'online.type: must be embedded or redis, got "memcached" (line 5)',
       'project: must be an identifier (letters, digits, _) (line 1)',
-      'surprise: unknown field (allowed: project, lake, state_dir, offline, online, queue, duckdb, registry, monitoring, limits, auth, log_level) (line 6)',
+      'surprise: unknown field (allowed: project, lake, state_dir, offline, online, queue, duckdb, registry, monitoring, maintenance, limits, auth, log_level) (line 6)',
     ]);
   });
 
@@ -122,6 +122,16 @@ describe('loadConfig', () => {
     const config = loadConfig(repo, { FEATURELAKE_S3_TIMEOUT_MS: '2000', FEATURELAKE_IDLE_TIMEOUT_SECONDS: '9' });
     expect(config.limits).toMatchObject({ maxOnlineRows: 50, idleTimeoutSeconds: 9 });
     expect(config.lake).toMatchObject({ timeoutMs: 2000 });
+  });
+
+  it('reads the maintenance schedule and grace, by command only when absent', () => {
+    write('project: p\nlake:\n  uri: file://./lake\n');
+    expect(loadConfig(repo, {}).maintenance).toEqual({ everySeconds: null, graceSeconds: null });
+    write('project: p\nlake:\n  uri: file://./lake\nmaintenance: { every: 6h, grace: 0s }\n');
+    expect(loadConfig(repo, {}).maintenance).toEqual({ everySeconds: 21_600, graceSeconds: 0 });
+    expect(loadConfig(repo, { FEATURELAKE_MAINTENANCE_EVERY: '1d', FEATURELAKE_MAINTENANCE_GRACE: '2h' }).maintenance).toEqual({ everySeconds: 86_400, graceSeconds: 7200 });
+    write('project: p\nlake:\n  uri: file://./lake\nmaintenance: { every: 0s, grace: soon, when: 3 }\n');
+    expect(() => loadConfig(repo, {})).toThrow(/maintenance\.when: unknown field[^]*maintenance\.every: must be a duration of 1s or more[^]*maintenance\.grace: must be a duration of 0s or more .*got "soon"/);
   });
 
   it('has a documented default for every budget, and reads sizes with units', () => {

@@ -226,11 +226,24 @@ describe('maintenance on the schedule of featurelake.yaml', () => {
     try {
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url, server);
+      const datasets = join(repo, '../lake/datasets');
+      const logName = () => readdirSync(datasets).find((n) => n.startsWith('_log_ranking_'));
+      // The rows of the log's latest snapshot (the highest id: retention may have expired the others).
+      const logRows = () => {
+        const folder = logName() && join(datasets, logName()!, 'snapshots');
+        const ids = folder && existsSync(folder) ? readdirSync(folder).sort() : [];
+        return ids.length === 0 ? 0 : (JSON.parse(readFileSync(join(folder as string, ids.at(-1)!), 'utf8')) as { rowCount: number }).rowCount;
+      };
+      // One served vector at a time, each flushed before the next: nine small log files.
       for (let user = 0; user < 9; user++) {
         const response = await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ feature_service: 'ranking', entities: { user_id: [user] } }) });
         expect(response.status).toBe(200);
+        const flushed = Date.now() + 30_000;
+        while (logRows() < user + 1) {
+          if (Date.now() > flushed) throw new Error(`the log did not reach ${user + 1} rows`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
-      const datasets = join(repo, '../lake/datasets');
       // Settled: one live snapshot with all the rows in fewer files than were written, no expired record left, no file it does not hold.
       const settled = (name: string, rows: number, maxFiles: number) => {
         const folder = (sub: string) => (existsSync(join(datasets, name, sub)) ? readdirSync(join(datasets, name, sub)) : []);
@@ -239,7 +252,6 @@ describe('maintenance on the schedule of featurelake.yaml', () => {
         const latest = JSON.parse(readFileSync(join(datasets, name, 'snapshots', snapshots[0]), 'utf8')) as { rowCount: number; files: unknown[] };
         return latest.rowCount === rows && latest.files.length <= maxFiles && folder('data').length === latest.files.length;
       };
-      const logName = () => readdirSync(datasets).find((n) => n.startsWith('_log_ranking_'));
       const deadline = Date.now() + 90_000;
       // The log's nine flushes may straddle a round: compacted once, it may keep a newer small file.
       while (!(settled('events', 900, 1) && logName() && settled(logName()!, 9, 2))) {
