@@ -74,7 +74,7 @@ class FakeOfflineStore {
     this.pending.set(`${view.def.name}/${bucket}`, new Set([`${bucket}:1`, `${bucket}:2`]));
   }
   private state(view: ResolvedView): ViewState {
-    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { buckets: this.buckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null });
+    if (!this.states.has(view.def.name)) this.states.set(view.def.name, { buckets: this.buckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null, hasRows: false });
     return this.states.get(view.def.name)!;
   }
   private async wait(control?: RunControl) {

@@ -63,6 +63,8 @@ export class MaterializationService {
     plan.storedEpoch = await this.online.readEpoch(project, view);
     const { expectedEpoch: expected, storedEpoch: stored } = plan;
     if (expected !== null && (stored === null || stored < expected)) await this.restore(run, view, stored === null ? 'it has no marker for it' : `its marker is ${stored}, not ${expected}`);
+    // Offline rows that were never written online (the view was offline-only until now): every entity goes online.
+    if (expected === null && state.hasRows) await this.offline.markAllPending(view);
     // Written before any record, so that a loss while this run writes shows at its end.
     if (stored === null) await this.online.writeEpoch(project, view, expected ?? 0);
     return plan;

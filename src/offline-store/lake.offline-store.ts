@@ -53,7 +53,7 @@ export class LakeOfflineStore extends LakeReads {
 
   async viewState(view: ResolvedView): Promise<ViewState> {
     const manifest = await this.outputs.latest(view);
-    if (!manifest) return { buckets: this.outputs.defaultBuckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null };
+    if (!manifest) return { buckets: this.outputs.defaultBuckets, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null, hasRows: false };
     const states = manifest.bucketStates;
     const consumed = states.map((s) => s.consumedSnapshot);
     const watermarks = states.map((s) => (s.watermark === null ? null : (parseTimestamp(s.watermark) as Micros)));
@@ -63,6 +63,7 @@ export class LakeOfflineStore extends LakeReads {
       watermark: watermarks.includes(null) ? null : (watermarks as Micros[]).reduce((a, b) => (b < a ? b : a)),
       pendingBuckets: states.filter((s) => s.pendingAll || s.pendingFrom !== null).length,
       onlineEpoch: manifest.onlineEpoch,
+      hasRows: states.some((s) => s.files.some((f) => f.rows > 0)),
     };
   }
 
@@ -96,7 +97,7 @@ export class LakeOfflineStore extends LakeReads {
         const rows = written.get(output.bucket) ?? NOTHING_WRITTEN;
         const add = rows.rows > 0 ? [await this.uploadFiles(view, output, rows, uploaded)] : [];
         const windows = plan.windows.map((w) => ({ ...w, version: output.version }));
-        changes.set(output.bucket, { readRevision: manifest.bucketStates[output.bucket].revision, add, replaceAll: plan.replaceAll, windows, consumedSnapshot: plan.consumedSnapshot, watermark: plan.watermark, markPending: true });
+        changes.set(output.bucket, { readRevision: manifest.bucketStates[output.bucket].revision, add, replaceAll: plan.replaceAll, windows, consumedSnapshot: plan.consumedSnapshot, watermark: plan.watermark, markPending: view.def.online });
       }
       if (control.signal?.aborted) throw control.signal.reason;
       await this.outputs.commit(view, probe, (latest) => [...changes].reduce((m, [bucket, change]) => applyBucketChange(m, bucket, change), latest));

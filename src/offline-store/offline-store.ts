@@ -131,6 +131,8 @@ export interface ViewState {
   watermark: Micros | null;
   /** Buckets whose newest rows are not all written online yet. */
   pendingBuckets: number;
+  /** Whether any bucket holds rows (an offline-only view's rows are never pending online). */
+  hasRows: boolean;
   /**
    * The online store's epoch for this view after the last run that wrote it (null: never). The
    * online store keeps the same number as its marker; a store that answers less, or nothing,
