@@ -193,6 +193,6 @@ export interface BucketOutcome {
 }
 
 function requestOf(job: Job, run: ViewRun, view: ResolvedView): BucketRequest {
-  if (job.request.kind === 'materialize') return { kind: 'window', start: run.start!, end: run.end };
-  return { kind: 'incremental', end: run.end, mode: view.def.incremental };
+  if (job.request.kind === 'materialize') return { kind: 'window', start: run.start!, end: run.end, jobId: job.id };
+  return { kind: 'incremental', end: run.end, mode: view.def.incremental, jobId: job.id };
 }

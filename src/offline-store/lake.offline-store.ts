@@ -74,18 +74,21 @@ export class LakeOfflineStore extends LakeReads {
     const groups = new Map<string, { plan: Extract<BucketPlan, { upToDate: false }>; buckets: number[] }>();
     for (const bucket of buckets) {
       const plan = planBucket(view, manifest.bucketStates[bucket], source, request);
-      if (plan.upToDate) runs.set(bucket, { rowsWritten: 0, newRows: plan.newRows, note: UP_TO_DATE });
+      // Up to date because an earlier try of this very task committed it (its worker died after): its rows count.
+      const committed = manifest.bucketStates[bucket].committedBy;
+      const earlierTry = request.jobId !== undefined && committed?.job === request.jobId ? committed.rows : 0;
+      if (plan.upToDate) runs.set(bucket, { rowsWritten: earlierTry, newRows: plan.newRows, ...(earlierTry > 0 ? {} : { note: UP_TO_DATE }) });
       else groups.set(planKey(plan), { plan, buckets: [...(groups.get(planKey(plan))?.buckets ?? []), bucket] });
     }
     // Buckets in the same state share one pass over the source (a first run: all of them).
     for (const { plan, buckets: group } of groups.values()) {
-      for (const [bucket, run] of await this.runGroup(view, manifest, probe, plan, group, control)) runs.set(bucket, run);
+      for (const [bucket, run] of await this.runGroup(view, manifest, probe, plan, group, control, request.jobId)) runs.set(bucket, run);
     }
     return runs;
   }
 
   /** Computes a group of buckets, uploads their files and commits them in one manifest commit; nothing stays in the lake if it fails. */
-  private async runGroup(view: ResolvedView, manifest: ViewManifest, probe: string, plan: Extract<BucketPlan, { upToDate: false }>, buckets: number[], control: RunControl): Promise<Map<number, BucketRun>> {
+  private async runGroup(view: ResolvedView, manifest: ViewManifest, probe: string, plan: Extract<BucketPlan, { upToDate: false }>, buckets: number[], control: RunControl, jobId?: string): Promise<Map<number, BucketRun>> {
     const now = Date.now() * 1000;
     const outputs = await Promise.all(buckets.map(async (bucket) => ({ bucket, version: nextVersion(manifest.bucketStates[bucket], now), dataPath: await this.temp.path('.parquet'), sidecarPath: await this.temp.path('.parquet') })));
     const uploaded: string[] = [];
@@ -97,7 +100,7 @@ export class LakeOfflineStore extends LakeReads {
         const rows = written.get(output.bucket) ?? NOTHING_WRITTEN;
         const add = rows.rows > 0 ? [await this.uploadFiles(view, output, rows, uploaded)] : [];
         const windows = plan.windows.map((w) => ({ ...w, version: output.version }));
-        changes.set(output.bucket, { readRevision: manifest.bucketStates[output.bucket].revision, add, replaceAll: plan.replaceAll, windows, consumedSnapshot: plan.consumedSnapshot, watermark: plan.watermark, markPending: view.def.online });
+        changes.set(output.bucket, { readRevision: manifest.bucketStates[output.bucket].revision, add, replaceAll: plan.replaceAll, windows, consumedSnapshot: plan.consumedSnapshot, watermark: plan.watermark, markPending: view.def.online, ...(jobId ? { committedBy: { job: jobId, rows: rows.rows } } : {}) });
       }
       if (control.signal?.aborted) throw control.signal.reason;
       await this.outputs.commit(view, probe, (latest) => [...changes].reduce((m, [bucket, change]) => applyBucketChange(m, bucket, change), latest));

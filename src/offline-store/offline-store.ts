@@ -120,7 +120,8 @@ import type { SourceFile } from './bucket-work';
 export type IncrementalMode = 'entities' | 'full';
 
 /** What a bucket task recomputes: a window of event time, or what the lake added since the bucket's last run. */
-export type BucketRequest = { kind: 'window'; start: Micros; end: Micros } | { kind: 'incremental'; end: Micros; mode: IncrementalMode };
+/** What a job asks of a view's buckets; `jobId` lets a task that runs again after its worker died count what the first try committed. */
+export type BucketRequest = ({ kind: 'window'; start: Micros; end: Micros } | { kind: 'incremental'; end: Micros; mode: IncrementalMode }) & { jobId?: string };
 
 export interface ViewState {
   /** Hash buckets of the view's offline rows (the configured default until its first write). */

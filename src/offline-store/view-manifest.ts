@@ -44,6 +44,8 @@ export interface BucketState {
   pendingAll: boolean;
   /** Counts commits to the bucket: a task commits only on top of the revision it read. */
   revision: number;
+  /** The job whose task last computed the bucket, and the rows it wrote (a try that runs again finds them committed). */
+  committedBy?: { job: string; rows: number };
 }
 
 export interface ViewManifest {
@@ -85,6 +87,8 @@ export interface BucketChange {
   watermark?: string | null;
   /** Marks the added files' entities pending online (materializations do; compaction does not). */
   markPending: boolean;
+  /** A materialization's task: its job and the rows it wrote. */
+  committedBy?: { job: string; rows: number };
 }
 
 /** Applies a bucket change to the latest manifest: a pure function of both, so a commit can retry it. */
@@ -104,6 +108,7 @@ export function applyBucketChange(latest: ViewManifest, bucket: number, change: 
     pendingFrom: change.markPending && firstNew !== null ? Math.min(state.pendingFrom ?? firstNew, firstNew) : state.pendingFrom,
     pendingAll: state.pendingAll,
     revision: state.revision + 1,
+    ...(change.committedBy ?? state.committedBy ? { committedBy: change.committedBy ?? state.committedBy } : {}),
   };
   return withBucket(latest, bucket, next);
 }

@@ -83,6 +83,8 @@ describe('workers on a BullMQ queue', () => {
     const job = await jobFinished(url, id);
     client.disconnect();
     expect(job).toMatchObject({ state: 'succeeded', views: [{ name: 'scores', state: 'done' }] });
+    // Every row counted once: the killed worker's buckets, committed before it died, count when its task runs again.
+    expect(job.views[0].rows_offline).toBe(ENTITIES);
     // Online equals offline for every entity: each has its row (and the sample its value).
     const keys = new Redis(online.url);
     expect(await keys.dbsize()).toBe(ENTITIES + 1); // one hash per entity, plus the view's epoch marker
