@@ -133,6 +133,8 @@ export class AppConfig {
   auth!: AuthConfig;
   /** The server's JSON log level. */
   logLevel!: LogLevelName;
+  /** Tests only (`FEATURELAKE_KILL_AT`): the lake write at which this process kills itself (storage/kill-switch.ts). */
+  killAt?: string;
 
   static of(values: AppConfig): AppConfig {
     return Object.assign(new AppConfig(), values);

@@ -43,6 +43,7 @@ export const ENV_VARS = [
   'FEATURELAKE_QUEUE_LOCK_SECONDS',
   'FEATURELAKE_MAINTENANCE_EVERY',
   'FEATURELAKE_MAINTENANCE_GRACE',
+  'FEATURELAKE_KILL_AT',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -117,6 +118,7 @@ function readConfig(root: FieldReader, dir: string, env: ConfigEnv): AppConfig |
     maintenance,
     auth,
     logLevel: logLevel as LogLevelName,
+    ...(env.FEATURELAKE_KILL_AT ? { killAt: env.FEATURELAKE_KILL_AT } : {}),
   });
 }
 

@@ -7,7 +7,7 @@ import { DocumentStore } from './document-store';
 import { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3.object-store';
 import { ScratchObjects } from './scratch-objects';
-import { KILL_AT_ENV, withKillSwitch } from './kill-switch';
+import { withKillSwitch } from './kill-switch';
 
 /** The lake's object store, chosen by config, and the JSON documents kept in it; shared by every capability. */
 @Module({
@@ -16,11 +16,11 @@ import { KILL_AT_ENV, withKillSwitch } from './kill-switch';
       provide: ObjectStore,
       inject: [AppConfig, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics): ObjectStore => {
-        if (config.lake.kind === 'local') return withKillSwitch(new LocalObjectStore(config.lake.rootDir), process.env[KILL_AT_ENV]);
+        if (config.lake.kind === 'local') return withKillSwitch(new LocalObjectStore(config.lake.rootDir), config.killAt);
         const errors = metrics.counter('featurelake_s3_request_errors_total', 'S3 request attempts that failed (each retry counts)', ['command']);
         const store = new S3ObjectStore(config.lake, join(config.stateDir, 'cache', 's3'), (command) => errors.inc({ command }));
         void store.sweepPartials().catch(() => undefined); // in the background: the cache can be large
-        return withKillSwitch(store, process.env[KILL_AT_ENV]);
+        return withKillSwitch(store, config.killAt);
       },
     },
     DocumentStore,
