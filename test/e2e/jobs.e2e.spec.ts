@@ -107,7 +107,7 @@ describe('materialization jobs over HTTP', () => {
     await http.post(`/jobs/${running.body.job_id}/cancel`).expect(409);
     // The interrupted statement was rolled back: the heavy view has no rows and no state.
     const catalog = await app.get(RegistryService).catalog();
-    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ buckets: 16, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null });
+    expect(await app.get(OfflineStore).viewState(catalog.view('heavy'))).toEqual({ buckets: 16, consumedSnapshot: null, watermark: null, pendingBuckets: 0, onlineEpoch: null, hasRows: false });
   });
 
   it('answers a synchronous run with the finished job, and a failed one with its error and job id', async () => {
