@@ -31,6 +31,7 @@ lake:
 state_dir: .featurelake                    # scratch space and caches; nothing here is a source of truth
 online:
   type: embedded                           # or: { type: redis, url: redis://127.0.0.1:6379 }
+# maintenance: { every: 6h }               # compaction, snapshot retention and GC on a schedule (featurelake maintain)
 `;
 }
 

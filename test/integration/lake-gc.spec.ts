@@ -101,6 +101,20 @@ describe.each(['local', 's3'] as const)('lake GC (lake on %s)', (kind) => {
     expect([await valuesAt(2), await valuesAt(4)]).toEqual([[1, 2], [1, 2, 3]]);
   });
 
+  it("deletes views' manifests no reader can hold and the files only they listed, once past the grace period", async () => {
+    const shape = 'views/scores/abc123/';
+    const manifest = (files: string[]) => JSON.stringify({ bucketStates: [{ files: files.map((key) => ({ key })), windows: [] }] });
+    await store.put(`${shape}manifests/00000000000000000001.json`, manifest([`${shape}bucket=000/1-a.parquet`, `${shape}bucket=000/1-b.parquet`]));
+    await store.put(`${shape}manifests/00000000000000000002.json`, manifest([`${shape}bucket=000/2-c.parquet`])); // a compaction: c replaced a and b
+    for (const f of ['1-a', '1-b', '2-c', '3-killed']) await store.put(`${shape}bucket=000/${f}.parquet`, 'rows');
+
+    // Within the grace period: manifest 1 was the latest until just now (a reader may hold it), and the killed task's file is young.
+    expect(await gc.collect()).toEqual({ deleted: [], young: 1, restored: [] });
+    const swept = await gc.collect({ graceSeconds: 0 });
+    expect(swept.deleted).toEqual([`${shape}manifests/00000000000000000001.json`, `${shape}bucket=000/1-a.parquet`, `${shape}bucket=000/1-b.parquet`, `${shape}bucket=000/3-killed.parquet`]);
+    expect(await store.list(shape)).toEqual([`${shape}bucket=000/2-c.parquet`, `${shape}manifests/00000000000000000002.json`]);
+  });
+
   it('puts back an expired snapshot that a training set saved meanwhile pins', async () => {
     for (const v of [1, 2]) await ingest(v);
     expect(await retention.expire('events', { keepSnapshots: 1 }, new Set())).toEqual([1]);
