@@ -50,7 +50,10 @@ export function planBucket(view: ResolvedView, state: BucketState, source: Sourc
   if (state.consumedSnapshot === null || watermark === null || request.mode === 'full' || rewritten) {
     return { upToDate: false, scope: { kind: 'all', end }, files: all, inputFrom: null, replaceAll: true, windows: [], newRows, ...bookkeeping };
   }
-  const windows = end > watermark ? [{ from: formatTimestamp(watermark), fromInclusive: false, to: formatTimestamp(end) }] : [];
+  // Stored rows newer than the watermark (a window run's) are recomputed and replaced; with none, a
+  // window would hide nothing, and it would keep the online phase from reading the new files alone.
+  const storedBeyond = state.files.some((f) => f.rows > 0 && (f.maxTs === null || (parseTimestamp(f.maxTs) as Micros) > watermark));
+  const windows = end > watermark && storedBeyond ? [{ from: formatTimestamp(watermark), fromInclusive: false, to: formatTimestamp(end) }] : [];
   const firstNew = min(fresh.map((f) => f.minTs));
   const timed = fresh.every((f) => f.minTs !== null);
   if (!view.def.sql && timed && (firstNew === null || firstNew > watermark)) {
