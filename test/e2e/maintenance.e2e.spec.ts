@@ -211,8 +211,8 @@ describe('maintenance on the schedule of featurelake.yaml', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'fl-maint-schedule-'));
-    // Every 2 s, with no grace (nothing else writes here meanwhile); every served vector flushed to the log at once.
-    repo = maintenanceRepo(dir, 'sched', 'maintenance: { every: 2s, grace: 0s }\nmonitoring: { log_flush_rows: 1 }\n');
+    // Every 2 s, with a 3 s grace (longer than a log flush takes from upload to commit, so a round never takes a staged file); every served vector flushed to the log at once.
+    repo = maintenanceRepo(dir, 'sched', 'maintenance: { every: 2s, grace: 3s }\nmonitoring: { log_flush_rows: 1 }\n');
     expect(run('apply').status).toBe(0);
   });
 
