@@ -178,7 +178,7 @@ function readMaintenance(root: FieldReader, env: ConfigEnv): AppConfig['maintena
     const text = raw ?? section?.scalarText(field);
     if (text === undefined || text === '') return null;
     const seconds = parseDurationSeconds(text);
-    if (seconds === null || seconds < min) root.issue(`must be a duration of ${min === 0 ? '0s' : `${min}s`} or more (a whole number followed by s, m, h, d or w, e.g. 6h), got ${JSON.stringify(text)}`, ['maintenance', field]);
+    if (seconds === null || seconds < min) root.issue(`must be a duration of ${min}s or more (a whole number followed by s, m, h, d or w, e.g. 6h), got ${JSON.stringify(text)}`, ['maintenance', field]);
     return seconds;
   };
   return { everySeconds: duration('every', env.FEATURELAKE_MAINTENANCE_EVERY, 1), graceSeconds: duration('grace', env.FEATURELAKE_MAINTENANCE_GRACE, 0) };

@@ -1,4 +1,4 @@
-import { ManifestLog } from '../storage/manifest-log';
+import { entryName, ManifestLog } from '../storage/manifest-log';
 import { ObjectStore } from '../storage/object-store';
 import type { ViolationMode } from '../core/expectations';
 import type { ColumnProfile } from './expectation-checks';
@@ -115,7 +115,7 @@ export function expiredSnapshotPrefix(name: string): string {
 }
 
 export function expiredSnapshotKey(name: string, id: number): string {
-  return `${expiredSnapshotPrefix(name)}${String(id).padStart(20, '0')}.json`;
+  return `${expiredSnapshotPrefix(name)}${entryName(id)}`;
 }
 
 /** Where a dataset's snapshots are committed in the lake (one log per dataset). */

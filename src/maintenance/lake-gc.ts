@@ -59,9 +59,9 @@ export class LakeGc {
     private readonly documents: DocumentStore,
   ) {}
 
-  /** The default grace: an hour more than an ingest may run. */
+  /** The default grace: `maintenance.grace`, else an hour more than an ingest may run. */
   get defaultGraceSeconds(): number {
-    return this.config.limits.ingestTimeoutSeconds + 3600;
+    return this.config.maintenance?.graceSeconds ?? this.config.limits.ingestTimeoutSeconds + 3600;
   }
 
   async collect(options: GcOptions = {}): Promise<GcResult> {
@@ -131,12 +131,8 @@ export class LakeGc {
   /** Every key a live snapshot of the dataset references: its data files and its quarantined rows. */
   private async referenced(name: string): Promise<Set<string>> {
     const log = datasetSnapshotLog(this.store, name);
-    const keys = new Set<string>();
-    for (const id of await log.ids()) {
-      const snapshot = (await log.get(id))?.manifest;
-      if (snapshot) for (const key of keysOf(snapshot)) keys.add(key);
-    }
-    return keys;
+    const entries = await Promise.all((await log.ids()).map((id) => log.get(id)));
+    return new Set(entries.flatMap((entry) => (entry ? keysOf(entry.manifest) : [])));
   }
 
   private async remove(keys: string[], options: GcOptions, result: GcResult): Promise<void> {

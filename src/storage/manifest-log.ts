@@ -85,7 +85,7 @@ export class ManifestLog<T> {
   }
 
   private key(id: number): string {
-    return `${this.prefix}${String(id).padStart(ID_WIDTH, '0')}.json`;
+    return `${this.prefix}${entryName(id)}`;
   }
 
   private get queueKey(): string {
@@ -95,4 +95,9 @@ export class ManifestLog<T> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The object name of log entry `id` below its prefix (ids padded, so that names sort as numbers). */
+export function entryName(id: number): string {
+  return `${String(id).padStart(ID_WIDTH, '0')}.json`;
 }

@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cleanEnv, CliResult, featurelake, startServer, stopServer, waitForHealth } from '../support/cli';
+import { BIN, cleanEnv, featurelake, featurelakeAsync, startServer, stopServer, waitForHealth } from '../support/cli';
+import { scoresRepo } from '../support/scores-repo';
 import { freePort } from '../support/free-port';
 import request from 'supertest';
 import { configEnv, loadConfig } from '../../src/config/load-config';
 import { startApp } from '../support/app';
 
-/** A repo whose one dataset keeps only its latest snapshot (and those a training set pins). */
+/** The scores repo, its dataset keeping only its latest snapshot (and those a training set pins), with a logged feature service. */
 function maintenanceRepo(dir: string, project: string, config = ''): string {
-  const repo = join(dir, 'repo');
-  mkdirSync(repo);
-  writeFileSync(join(repo, 'featurelake.yaml'), `project: ${project}\nlake:\n  uri: file://../lake\nstate_dir: ..\n${config}`);
-  writeFileSync(
-    join(repo, 'defs.yaml'),
+  return scoresRepo(
+    dir,
+    project,
+    config,
     `entities: [{ name: user, join_keys: [user_id], value_type: int64 }]
 datasets: [{ name: events, timestamp_field: ts, retention: { keep_snapshots: 1 } }]
 feature_views:
@@ -28,7 +28,6 @@ feature_services:
     logging: { sample_rate: 1, retention: { keep_snapshots: 1 } }
 `,
   );
-  return repo;
 }
 
 /** A small CSV of `rows` events for users 0…99, its scores offset by `seed` (so every file's bytes differ). */
@@ -62,17 +61,6 @@ function killedRun(repo: string, args: string[], killAt: string): Promise<{ sign
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('close', (_code, signal) => resolve({ signal, stdout }));
-  });
-}
-
-function runAsync(repo: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--repo', repo, ...args], { env: cleanEnv(), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -180,8 +168,8 @@ describe('ingests, a compaction and a GC at once', () => {
       const live = new Set(readdirSync(join(repo, '../lake/datasets/events/snapshots')).flatMap((f) => (JSON.parse(readFileSync(join(repo, '../lake/datasets/events/snapshots', f), 'utf8')) as { files: { key: string }[] }).files.map((d) => d.key.split('/').pop())));
       const garbage = readdirSync(dataDir).filter((f) => !live.has(f));
 
-      const ingests = [0, 1, 2].map(() => runAsync(repo, ['ingest', 'events', eventsFile(dir, seed++)]));
-      const maintenance = [runAsync(repo, ['datasets', 'compact', 'events']), runAsync(repo, ['gc', '--grace', '600'])];
+      const ingests = [0, 1, 2].map(() => featurelakeAsync(repo, ['ingest', 'events', eventsFile(dir, seed++)]));
+      const maintenance = [featurelakeAsync(repo, ['datasets', 'compact', 'events']), featurelakeAsync(repo, ['gc', '--grace', '600'])];
       const [i1, i2, i3, compaction, gc] = await Promise.all([...ingests, ...maintenance]);
       expectedRows += 3000;
       for (const ingest of [i1, i2, i3]) expect({ status: ingest.status, error: ingest.status === 0 ? '' : ingest.stderr }).toEqual({ status: 0, error: '' });

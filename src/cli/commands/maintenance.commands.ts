@@ -13,32 +13,23 @@ interface GcFlags {
 
 /** `gc`, `maintain` and `views compact`: the lake looking after itself, by command. */
 export function maintenanceCommands(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('gc')
+  withGcOptions(program.command('gc'), 'list what would expire and be deleted, change nothing')
     .description('expire snapshots under each dataset\'s retention, then delete lake objects nothing references (never what a saved training set pins) once older than the grace period')
-    .option('--grace <seconds>', 'only objects older than this (default: maintenance.grace, or limits.ingest_timeout_seconds + 1 h)')
-    .option('--dry-run', 'list what would expire and be deleted, change nothing')
-    .option('--verbose', 'list every object deleted')
     .action((options: GcFlags) =>
-      withServices(globals(), async (get, config) => {
+      withServices(globals(), async (get) => {
         const maintenance = get(LakeMaintenance);
-        const graceSeconds = graceOf(options) ?? config.maintenance.graceSeconds ?? undefined;
         const expired = await maintenance.expire({ dryRun: options.dryRun });
-        const gc = await maintenance.gc({ graceSeconds, dryRun: options.dryRun });
+        const gc = await maintenance.gc({ graceSeconds: graceOf(options), dryRun: options.dryRun });
         printExpired(expired, options.dryRun);
         printGc(gc, options);
       }),
     );
 
-  program
-    .command('maintain')
+  withGcOptions(program.command('maintain'), 'compact nothing; list what would expire and be deleted')
     .description('one round of what maintenance.every schedules: compact datasets and feature logs with many small files and views\' piled-up buckets, expire snapshots, GC')
-    .option('--grace <seconds>', "GC's grace period (default: maintenance.grace, or limits.ingest_timeout_seconds + 1 h)")
-    .option('--dry-run', 'compact nothing; list what would expire and be deleted')
-    .option('--verbose', 'list every object deleted')
     .action((options: GcFlags) =>
-      withServices(globals(), async (get, config) => {
-        const report = await get(LakeMaintenance).run({ graceSeconds: graceOf(options) ?? config.maintenance.graceSeconds ?? undefined, dryRun: options.dryRun });
+      withServices(globals(), async (get) => {
+        const report = await get(LakeMaintenance).run({ graceSeconds: graceOf(options), dryRun: options.dryRun });
         printRound(report, options);
         if (report.failures.length > 0) process.exitCode = 1;
       }),
@@ -57,6 +48,13 @@ export function maintenanceCommands(program: Command, globals: () => GlobalOptio
         }
       }),
     );
+}
+
+function withGcOptions(command: Command, dryRun: string): Command {
+  return command
+    .option('--grace <seconds>', "GC's grace period: only objects older than this (default: maintenance.grace, or limits.ingest_timeout_seconds + 1 h)")
+    .option('--dry-run', dryRun)
+    .option('--verbose', 'list every object deleted');
 }
 
 function graceOf(options: GcFlags): number | undefined {
